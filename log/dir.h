@@ -1,0 +1,115 @@
+/* log/dir.h - the writer's side of a partition's log: recovery at start,
+ * space for appends, segment roll, the sparse index.
+ *
+ * The log_dir decides where bytes go; the caller writes them, either itself
+ * (land submits them through io_uring) or with log_dir_append() (plain
+ * pwrite), and tells the log_dir when they are durable. A segment rolls only
+ * at a durable boundary, so at most one segment - the active one - ever holds
+ * bytes that are not yet durable, and only one fd is open for writing.
+ *
+ * Single-threaded: one log_dir per partition per process, and one writing
+ * process per log (the stage lock).
+ */
+#ifndef RZ_LOG_DIR_H
+#define RZ_LOG_DIR_H
+
+#include "log/record.h"
+#include "log/segment.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct log_dir_opts {
+	enum log_zone zone;
+	int32_t partition;
+	uint64_t segment_bytes;  /* roll once the active segment is this big */
+	uint32_t index_interval; /* bytes between index entries; 0: no index */
+	uint32_t max_record;     /* largest frame accepted */
+	bool keyed; /* segments named by their first offset, and offsets
+		       strictly increase (the raw zone); else ordinal bases */
+};
+
+struct log_dir;
+
+/* What recovery found. */
+struct log_recovery {
+	struct log_pos end;       /* the end of verified data */
+	bool have_last;           /* a record was verified past the start */
+	int64_t last_offset;      /* ...the last one: its offset, */
+	int64_t last_timestamp;   /* timestamp */
+	struct log_pos last_pos;  /* and position */
+	uint64_t records;         /* records verified */
+	uint64_t truncated_bytes; /* torn tail cut off */
+	unsigned removed_segments;
+};
+
+/* log_dir_open - open (creating it and its parents if needed) the log in
+ * directory @path. Nothing is read yet: call log_dir_recover() next.
+ * Returns 0 or -errno. */
+int log_dir_open(const char *path, const struct log_dir_opts *o,
+		 struct log_dir **out);
+
+/* log_dir_recover - verify the log from @durable (the caller's checkpointed
+ * end; NULL to verify from the very start) to its end, record by record;
+ * truncate at the first frame that does not verify (a torn tail), delete
+ * any segment after it, and make that durable. Records past @durable that
+ * verify are kept, and reported in @r.
+ *
+ * Errors (with a message naming the file and position):
+ *   -ERR_CORRUPT  the checkpointed region is damaged: the segment @durable
+ *                 names is missing, its header is bad, or it is shorter
+ *                 than @durable says. Nothing is changed.
+ *   -errno        I/O failure.
+ */
+int log_dir_recover(struct log_dir *d, const struct log_pos *durable,
+		    struct log_recovery *r);
+
+/* Where appended bytes go. */
+struct log_span {
+	int fd;       /* the active segment, open read-write */
+	uint64_t seg; /* its base */
+	uint64_t pos; /* file position of the first byte */
+};
+
+/* log_dir_reserve - room for @len bytes of frames whose first record has
+ * offset @first. Rolls to a new segment first if the active one is full
+ * and durable. In a keyed log @first must exceed every offset already in
+ * it (-ERR_ORDER otherwise). Returns 0 or -errno; on error nothing moved. */
+int log_dir_reserve(struct log_dir *d, int64_t first, size_t len,
+		    struct log_span *sp);
+
+/* log_dir_note - the record with @offset was framed at @pos of the active
+ * segment: keeps the last offset and the index. */
+void log_dir_note(struct log_dir *d, int64_t offset, uint64_t pos);
+
+/* log_dir_durable - the caller has made every reserved byte durable (its
+ * fdatasync returned). Also writes pending index entries (not synced: the
+ * index is derived). Returns 0 or -errno from the index write. */
+int log_dir_durable(struct log_dir *d);
+
+/* log_dir_append - frame and pwrite @n records (sync path). *first_pos,
+ * when not NULL, gets the first record's position. Not durable until
+ * log_dir_sync(). Returns 0 or -errno, -ERR_TOO_LARGE, -ERR_ORDER. */
+int log_dir_append(struct log_dir *d, const struct log_rec *recs, size_t n,
+		   struct log_pos *first_pos);
+
+/* log_dir_sync - fdatasync the active segment if it holds bytes not yet
+ * durable, then log_dir_durable(). An error is final (see io_fdatasync).
+ */
+int log_dir_sync(struct log_dir *d);
+
+/* log_dir_end - the end of everything reserved so far. */
+struct log_pos log_dir_end(const struct log_dir *d);
+
+/* log_dir_last_offset - the last offset appended or recovered; false if
+ * the log is empty. */
+bool log_dir_last_offset(const struct log_dir *d, int64_t *offset);
+
+const char *log_dir_path(const struct log_dir *d);
+
+/* log_dir_close - close files and free; NULL is accepted. Bytes not
+ * durable stay as they are (recovery deals with them). */
+void log_dir_close(struct log_dir *d);
+
+#endif
