@@ -63,29 +63,87 @@ $(O)/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+# --- generated schema code: proto/<topic>/vN/*.proto -> $(O)/gen ------------
+PROTO_SRCS := $(wildcard proto/*/v*/*.proto)
+PROTO_C := $(PROTO_SRCS:%.proto=$(O)/gen/%.pb-c.c)
+PROTO_H := $(PROTO_SRCS:%.proto=$(O)/gen/%.pb-c.h)
+PROTO_OBJS := $(PROTO_C:$(O)/gen/%.c=$(O)/gen-obj/%.o)
+PROTO_LIB := $(O)/librawzone-proto.a
+
+$(O)/gen/%.pb-c.c $(O)/gen/%.pb-c.h: %.proto | $(DEPS_OK)
+	@mkdir -p $(O)/gen
+	protoc-c --c_out=$(O)/gen -I. $<
+
+# protoc-c's output is not ours to restyle: the usual warnings, not -Werror.
+$(O)/gen-obj/%.o: $(O)/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CSTD) $(OPT) -fno-strict-aliasing -c $< -o $@
+
+$(PROTO_LIB): $(PROTO_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# Everything may include generated headers: make them first.
+$(CORE_OBJS) $(patsubst %.c,$(O)/%.o,$(wildcard land/*.c decode/*.c \
+	transform/*.c cli/*.c tests/*/*.c bench/*.c)): | $(PROTO_H)
+
+# --- the stages and the CLI ------------------------------------------------
+# Each folder's main.c holds main(); the rest of the folder is a library
+# the folder's tests link too.
+define stage
+$(1)_OBJS := $$(patsubst %.c,$$(O)/%.o,$$(filter-out $(1)/main.c,$$(wildcard $(1)/*.c)))
+$(1)_LIB := $$(O)/librawzone-$(1).a
+$$($(1)_LIB): $$($(1)_OBJS)
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+$$(BIN)/$(2): $$(O)/$(1)/main.o $$($(1)_LIB) $$(PROTO_LIB) $$(CORE_LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) $$^ $(3) $$(CORE_LIBS) -o $$@
+endef
+
+LAND_LIBS := -lrdkafka -luring
+DECODE_LIBS := -lprotobuf-c
+TRANSFORM_LIBS := -lsqlite3 -lpq -lprotobuf-c
+CLI_LIBS := -lrdkafka -lprotobuf-c -lsqlite3 -lpq
+
+$(eval $(call stage,land,rawzone-land,$(LAND_LIBS)))
+$(eval $(call stage,decode,rawzone-decode,$(DECODE_LIBS)))
+$(eval $(call stage,transform,rawzone-transform,$(TRANSFORM_LIBS)))
+$(eval $(call stage,cli,rawzone,$(CLI_LIBS)))
+
+PROGRAMS := $(foreach s,land decode transform cli,$(if $(wildcard $(s)/main.c),\
+	$(BIN)/$(if $(filter cli,$(s)),rawzone,rawzone-$(s))))
+
 # --- tests ------------------------------------------------------------------
-# Each tests/<module>/test_*.c is one program linked with the core library.
-TEST_SRCS := $(wildcard tests/log/test_*.c tests/shm/test_*.c \
-	tests/common/test_*.c)
+# tests/<folder>/test_*.c: one program each, linked with its folder's
+# library (core-only folders: common, log, shm).
+TEST_SUPPORT := $(O)/tests/check.o
+TEST_SRCS := $(wildcard tests/*/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(TBIN)/%,$(TEST_SRCS))
 
-TEST_SUPPORT := $(O)/tests/check.o
-
-$(TBIN)/%: $(O)/tests/%.o $(TEST_SUPPORT) $(CORE_LIB)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $< $(TEST_SUPPORT) $(CORE_LIB) $(CORE_LIBS) -o $@
+define test_folder
+$$(TBIN)/$(1)/%: $$(O)/tests/$(1)/%.o $$(TEST_SUPPORT) $(2) $$(PROTO_LIB) $$(CORE_LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) $$^ $(3) $$(CORE_LIBS) -o $$@
+endef
+$(eval $(call test_folder,common,,))
+$(eval $(call test_folder,log,,))
+$(eval $(call test_folder,shm,,))
+$(eval $(call test_folder,land,$$(land_LIB),$(LAND_LIBS)))
+$(eval $(call test_folder,decode,$$(decode_LIB),$(DECODE_LIBS)))
+$(eval $(call test_folder,transform,$$(transform_LIB),$(TRANSFORM_LIBS)))
+$(eval $(call test_folder,cli,$$(cli_LIB),$(CLI_LIBS)))
 
 # --- benchmarks -------------------------------------------------------------
+# bench/bench_*.c: programs linked with everything they may measure.
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BBIN)/%,$(BENCH_SRCS))
 
-$(BBIN)/%: $(O)/bench/%.o $(CORE_LIB)
+$(BBIN)/%: $(O)/bench/%.o $(PROTO_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $< $(CORE_LIB) $(CORE_LIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(CLI_LIBS) -luring $(CORE_LIBS) -o $@
 
 # --- top-level targets ------------------------------------------------------
-PROGRAMS :=
-
 all: $(PROGRAMS) $(TEST_BINS) $(BENCH_BINS)
 
 test: all

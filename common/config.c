@@ -65,6 +65,9 @@ static const struct cfg_key keys[] = {
 
 	{"decode", "registry", CFG_PATH, F(dec_registry), 0, 0, 0,
 	 "proto/registry.conf", "schema registry file: schema id -> message"},
+	{"decode", "max_message_bytes", CFG_SIZE, F(dec_max_message_bytes), 0,
+	 64, 256 * MiB, "4M",
+	 "larger protobuf messages are quarantined as too_large"},
 	{"decode", "batch_records", CFG_INT, F(dec_batch_records), 0, 1,
 	 1000000, "20000", "records decoded per fdatasync at most"},
 	{"decode", "fsync_interval_ms", CFG_INT, F(dec_fsync_interval_ms), 0, 1,

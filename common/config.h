@@ -42,6 +42,7 @@ struct cfg {
 
 	/* [decode] */
 	char *dec_registry;
+	int64_t dec_max_message_bytes;
 	int64_t dec_batch_records;
 	int64_t dec_fsync_interval_ms;
 	int64_t dec_ring_capacity;

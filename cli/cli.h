@@ -1,0 +1,22 @@
+/* cli/cli.h - the subcommands of `rawzone`, the operator's command.
+ *
+ * Each subcommand is one cli/<name>.c with one entry point taking the
+ * arguments after the subcommand name (argv[0] is the subcommand) and
+ * returning the process exit code. The CLI never links a stage's code: it
+ * reads what stages write (through log/ and shm/), writes requests they
+ * read, and runs stage binaries as processes where it needs them.
+ */
+#ifndef RZ_CLI_CLI_H
+#define RZ_CLI_CLI_H
+
+struct cli_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+/* The table of subcommands, NULL-terminated (cli/main.c). */
+extern const struct cli_cmd cli_cmds[];
+
+
+#endif

@@ -1,0 +1,45 @@
+/* cli/main.c - `rawzone SUBCOMMAND ...`: dispatch and the overall help. */
+#include "cli/cli.h"
+
+#include "common/diag.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const struct cli_cmd cli_cmds[] = {
+	{NULL, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+	const struct cli_cmd *c;
+
+	fprintf(out, "usage: rawzone SUBCOMMAND [OPTIONS]\n\n"
+		     "The operator's command of rawzone, a raw-first Kafka "
+		     "ingestion pipeline.\n\nSubcommands:\n");
+	for (c = cli_cmds; c->name; c++)
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	fprintf(out, "\n'rawzone SUBCOMMAND --help' describes each one.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const struct cli_cmd *c;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (c = cli_cmds; c->name; c++)
+		if (strcmp(argv[1], c->name) == 0) {
+			char prog[64];
+
+			snprintf(prog, sizeof(prog), "rawzone %s", c->name);
+			diag_init(strdup(prog), DIAG_INFO);
+			return c->run(argc - 1, argv + 1);
+		}
+	fprintf(stderr, "rawzone: unknown subcommand '%s'\n\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
