@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum cfg_type { CFG_STR, CFG_PATH, CFG_INT, CFG_SIZE, CFG_LIST };
+enum cfg_type { CFG_STR, CFG_PATH, CFG_INT, CFG_SIZE, CFG_LIST, CFG_BOOL };
 
 struct cfg_key {
 	const char *section;
@@ -62,6 +62,11 @@ static const struct cfg_key keys[] = {
 	 4 * GiB, "64M", "write buffers in flight between two group commits"},
 	{"land", "ring_capacity", CFG_INT, F(land_ring_capacity), 0, 64,
 	 1 << 24, "65536", "entries of the land->decode ring (power of two)"},
+	{"land", "static_membership", CFG_BOOL, F(land_static_membership), 0, 0,
+	 0, "true",
+	 "join with group.instance.id = [pipeline] instance, so a restart "
+	 "gets its partitions back at once (false for the embedded broker, "
+	 "which does not support it)"},
 
 	{"decode", "registry", CFG_PATH, F(dec_registry), 0, 0, 0,
 	 "proto/registry.conf", "schema registry file: schema id -> message"},
@@ -265,6 +270,20 @@ static int set_value(struct parse *p, const struct cfg_key *k,
 			return -EINVAL;
 		}
 		*(int64_t *)field(p->cfg, k->off) = v;
+		return 0;
+	case CFG_BOOL:
+		if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 ||
+		    strcmp(value, "1") == 0) {
+			*(int *)field(p->cfg, k->off) = 1;
+		} else if (strcmp(value, "false") == 0 ||
+			   strcmp(value, "no") == 0 || strcmp(value, "0") == 0) {
+			*(int *)field(p->cfg, k->off) = 0;
+		} else {
+			snprintf(msg, sizeof(msg),
+				 "'%s' is not true or false", value);
+			report(p, k->section, k->name, msg);
+			return -EINVAL;
+		}
 		return 0;
 	case CFG_LIST: {
 		char **list = NULL, *copy = strdup(value), *tok, *save = NULL;
@@ -532,8 +551,8 @@ void cfg_free(struct cfg *cfg)
 
 void cfg_print_keys(void)
 {
-	static const char *const types[] = {"string", "path", "integer", "size",
-					    "list"};
+	static const char *const types[] = {"string", "path", "integer",
+					    "size",   "list", "boolean"};
 	const char *section = "";
 	size_t i;
 

@@ -39,6 +39,7 @@ struct cfg {
 	int64_t land_batch_records;
 	int64_t land_buffer_bytes;
 	int64_t land_ring_capacity;
+	int land_static_membership;
 
 	/* [decode] */
 	char *dec_registry;

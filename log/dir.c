@@ -3,8 +3,9 @@
  *
  * Invariants:
  *  - synced <= end, both file positions in the active segment;
- *  - a roll happens only when synced == end, so older segments are durable
- *    and complete;
+ *  - old_fd >= 0 only while the segment a roll left (old_seg) may hold
+ *    bytes not yet durable; a roll waits while it is set, so every segment
+ *    before old_seg is durable and complete;
  *  - in a keyed log, last_offset is the greatest offset in the log and any
  *    new record's offset exceeds it;
  *  - pending index entries all belong to the active segment.
@@ -30,6 +31,9 @@ struct log_dir {
 	struct log_dir_opts o;
 	int fd; /* active segment, or -1 */
 	uint64_t seg;
+	int old_fd; /* the segment left by the last roll, until durable */
+	uint64_t old_seg;
+	uint64_t old_end; /* its size */
 	bool have_seg;
 	uint64_t end;
 	uint64_t synced;
@@ -66,6 +70,7 @@ int log_dir_open(const char *path, const struct log_dir_opts *o,
 	}
 	d->o = *o;
 	d->fd = -1;
+	d->old_fd = -1;
 	d->idx_fd = -1;
 	*out = d;
 	return 0;
@@ -76,6 +81,7 @@ void log_dir_close(struct log_dir *d)
 	if (!d)
 		return;
 	io_close(d->fd);
+	io_close(d->old_fd);
 	io_close(d->idx_fd);
 	free(d->pend);
 	free(d->buf);
@@ -182,7 +188,13 @@ void log_dir_note(struct log_dir *d, int64_t offset, uint64_t pos)
 
 static void set_active(struct log_dir *d, int fd, uint64_t seg, uint64_t end)
 {
-	io_close(d->fd);
+	if (d->fd >= 0 && d->synced != d->end) {
+		d->old_fd = d->fd; /* synced later, then closed */
+		d->old_seg = d->seg;
+		d->old_end = d->end;
+	} else {
+		io_close(d->fd);
+	}
 	io_close(d->idx_fd);
 	d->idx_fd = -1;
 	d->fd = fd;
@@ -335,6 +347,14 @@ int log_dir_recover(struct log_dir *d, const struct log_pos *durable,
 		if (ret < 0)
 			goto out;
 	}
+	/* Records past the checkpoint may sit in the page cache only (the
+	 * process died, not the machine): make them durable before anything
+	 * is built on them. */
+	if (r->records && durable) {
+		ret = io_fdatasync(fd);
+		if (ret < 0)
+			goto out;
+	}
 	set_active(d, fd, last, (uint64_t)st.st_size);
 	fd = -1;
 	r->end = (struct log_pos){d->seg, d->end};
@@ -359,7 +379,7 @@ int log_dir_reserve(struct log_dir *d, int64_t first, size_t len,
 
 	if (d->o.keyed && (first < 0 || (d->have_last && first <= d->last_offset)))
 		return -ERR_ORDER;
-	if (d->have_seg && (d->end < d->o.segment_bytes || d->synced != d->end))
+	if (d->have_seg && (d->end < d->o.segment_bytes || d->old_fd >= 0))
 		goto reserve;
 
 	if (!d->have_seg) {
@@ -400,9 +420,27 @@ reserve:
 	return 0;
 }
 
-int log_dir_durable(struct log_dir *d)
+int log_dir_unsynced(const struct log_dir *d, int fds[2])
 {
-	d->synced = d->end;
+	int n = 0;
+
+	if (d->old_fd >= 0)
+		fds[n++] = d->old_fd;
+	if (d->have_seg && d->synced != d->end)
+		fds[n++] = d->fd;
+	return n;
+}
+
+int log_dir_durable(struct log_dir *d, struct log_pos upto)
+{
+	if (d->old_fd >= 0 &&
+	    (upto.seg > d->old_seg ||
+	     (upto.seg == d->old_seg && upto.pos >= d->old_end))) {
+		io_close(d->old_fd);
+		d->old_fd = -1;
+	}
+	if (upto.seg == d->seg && upto.pos > d->synced && upto.pos <= d->end)
+		d->synced = upto.pos;
 	return index_flush(d);
 }
 
@@ -446,12 +484,14 @@ int log_dir_append(struct log_dir *d, const struct log_rec *recs, size_t n,
 
 int log_dir_sync(struct log_dir *d)
 {
-	int ret;
+	struct log_pos end = log_dir_end(d);
+	int fds[2], n, i, ret;
 
-	if (d->have_seg && d->synced != d->end) {
-		ret = io_fdatasync(d->fd);
+	n = log_dir_unsynced(d, fds);
+	for (i = 0; i < n; i++) {
+		ret = io_fdatasync(fds[i]);
 		if (ret < 0)
 			return ret;
 	}
-	return log_dir_durable(d);
+	return log_dir_durable(d, end);
 }

@@ -3,9 +3,13 @@
  *
  * The log_dir decides where bytes go; the caller writes them, either itself
  * (land submits them through io_uring) or with log_dir_append() (plain
- * pwrite), and tells the log_dir when they are durable. A segment rolls only
- * at a durable boundary, so at most one segment - the active one - ever holds
- * bytes that are not yet durable, and only one fd is open for writing.
+ * pwrite), syncs the fds log_dir_unsynced() names, and tells the log_dir
+ * what is durable. A segment rolls once it is full; the segment it leaves
+ * stays open until the caller has made it durable, and a second roll waits
+ * for that, so at most two segments - the active one and the one just left -
+ * hold bytes that are not yet durable. A checkpoint that names the new
+ * segment is written only after both are synced; a crash before that leaves
+ * a torn tail in the old segment, and recovery removes the new one.
  *
  * Single-threaded: one log_dir per partition per process, and one writing
  * process per log (the stage lock).
@@ -74,8 +78,9 @@ struct log_span {
 
 /* log_dir_reserve - room for @len bytes of frames whose first record has
  * offset @first. Rolls to a new segment first if the active one is full
- * and durable. In a keyed log @first must exceed every offset already in
- * it (-ERR_ORDER otherwise). Returns 0 or -errno; on error nothing moved. */
+ * (and the previous roll is durable). In a keyed log @first must exceed
+ * every offset already in it (-ERR_ORDER otherwise). Returns 0 or -errno;
+ * on error nothing moved. */
 int log_dir_reserve(struct log_dir *d, int64_t first, size_t len,
 		    struct log_span *sp);
 
@@ -83,10 +88,16 @@ int log_dir_reserve(struct log_dir *d, int64_t first, size_t len,
  * segment: keeps the last offset and the index. */
 void log_dir_note(struct log_dir *d, int64_t offset, uint64_t pos);
 
-/* log_dir_durable - the caller has made every reserved byte durable (its
- * fdatasync returned). Also writes pending index entries (not synced: the
- * index is derived). Returns 0 or -errno from the index write. */
-int log_dir_durable(struct log_dir *d);
+/* log_dir_unsynced - the fds holding reserved bytes not yet durable (at
+ * most 2, into @fds), for the caller to fdatasync. */
+int log_dir_unsynced(const struct log_dir *d, int fds[2]);
+
+/* log_dir_durable - every byte up to @upto (an end log_dir_end() gave,
+ * whose fds the caller has synced since) is durable. Closes the segment
+ * left by a roll once it is covered, and writes pending index entries
+ * (not synced: the index is derived). Returns 0 or -errno from the index
+ * write. */
+int log_dir_durable(struct log_dir *d, struct log_pos upto);
 
 /* log_dir_append - frame and pwrite @n records (sync path). *first_pos,
  * when not NULL, gets the first record's position. Not durable until
@@ -94,8 +105,8 @@ int log_dir_durable(struct log_dir *d);
 int log_dir_append(struct log_dir *d, const struct log_rec *recs, size_t n,
 		   struct log_pos *first_pos);
 
-/* log_dir_sync - fdatasync the active segment if it holds bytes not yet
- * durable, then log_dir_durable(). An error is final (see io_fdatasync).
+/* log_dir_sync - fdatasync whatever log_dir_unsynced() names, then
+ * log_dir_durable() up to the end. An error is final (see io_fdatasync).
  */
 int log_dir_sync(struct log_dir *d);
 

@@ -1,0 +1,206 @@
+/* land/consumer.c - the librdkafka consumer of rawzone-land. */
+#include "land/consumer.h"
+
+#include "common/diag.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Tuned for landing: large prefetch, short broker waits (the mock broker
+ * waits all of fetch.wait.max.ms on an empty fetch even when data
+ * arrives), large fetches. [kafka] overrides any of them. */
+static const char *const tuned[][2] = {
+	{"auto.offset.reset", "earliest"},
+	{"queued.min.messages", "1000000"},
+	{"queued.max.messages.kbytes", "32768"},
+	{"fetch.wait.max.ms", "10"},
+	{"fetch.max.bytes", "52428800"},
+	{"max.partition.fetch.bytes", "4194304"},
+	{"enable.partition.eof", "false"},
+	{"session.timeout.ms", "45000"},
+};
+
+/* What land's guarantees depend on: [kafka] may not change these. */
+static const char *const required[][2] = {
+	{"enable.auto.commit", "false"},
+	{"enable.auto.offset.store", "false"},
+};
+
+void land_consumer_print_defaults(void)
+{
+	size_t i;
+
+	printf("librdkafka settings land uses unless [kafka] sets them:\n");
+	for (i = 0; i < sizeof(tuned) / sizeof(tuned[0]); i++)
+		printf("  %s = %s\n", tuned[i][0], tuned[i][1]);
+	printf("  group.instance.id = <[pipeline] instance> (static "
+	       "membership; [land] static_membership = false turns it off)\n"
+	       "  client.id = rawzone-land-<instance>\n");
+	printf("settings land requires ([kafka] may not change them):\n");
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+		printf("  %s = %s\n", required[i][0], required[i][1]);
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+			 rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	struct land *l = opaque;
+	bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk),
+				  "COOPERATIVE") == 0;
+	rd_kafka_error_t *error = NULL;
+	rd_kafka_resp_err_t aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		/* A fatal error here is seen by the main loop through
+		 * land_tick(); assign anyway so librdkafka stays sane. */
+		land_assign(l, parts);
+		if (cooperative)
+			error = rd_kafka_incremental_assign(rk, parts);
+		else
+			aerr = rd_kafka_assign(rk, parts);
+	} else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+		land_revoke(l, parts, rd_kafka_assignment_lost(rk));
+		if (cooperative)
+			error = rd_kafka_incremental_unassign(rk, parts);
+		else
+			aerr = rd_kafka_assign(rk, NULL);
+	} else {
+		diag_err("rebalance failed: %s", rd_kafka_err2str(err));
+		land_revoke(l, parts, true);
+		aerr = rd_kafka_assign(rk, NULL);
+	}
+	if (error) {
+		diag_err("incremental assignment failed: %s",
+			 rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+	} else if (aerr) {
+		diag_err("assignment failed: %s", rd_kafka_err2str(aerr));
+	}
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason,
+		     void *opaque)
+{
+	static int64_t last;
+	struct timespec ts;
+	int64_t now;
+
+	(void)rk;
+	(void)opaque;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec;
+	/* Broker-down errors repeat every retry: say it, not a flood. */
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ||
+	    err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+	    err == RD_KAFKA_RESP_ERR__RESOLVE) {
+		if (now - last < 10)
+			return;
+		last = now;
+		diag_warn("Kafka: %s (retrying; landing resumes when the "
+			  "broker is back)",
+			  reason);
+		return;
+	}
+	diag_warn("Kafka: %s: %s", rd_kafka_err2name(err), reason);
+}
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
+		   const char *buf)
+{
+	(void)rk;
+	diag(level <= 3 ? DIAG_ERR : level <= 4 ? DIAG_WARN
+			 : level <= 6	       ? DIAG_INFO
+						: DIAG_DEBUG,
+	     "librdkafka %s: %s", fac, buf);
+}
+
+static int set(rd_kafka_conf_t *conf, const char *key, const char *value,
+	       const char *where)
+{
+	char errstr[512];
+
+	if (rd_kafka_conf_set(conf, key, value, errstr, sizeof(errstr)) !=
+	    RD_KAFKA_CONF_OK) {
+		diag_err("%s: [kafka] %s = %s: %s", where, key, value, errstr);
+		return -1;
+	}
+	return 0;
+}
+
+rd_kafka_t *land_consumer_new(const struct cfg *cfg, struct land *l)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_topic_partition_list_t *topics;
+	rd_kafka_resp_err_t err;
+	char errstr[512], client_id[128];
+	rd_kafka_t *rk;
+	size_t i, j;
+
+	for (i = 0; i < sizeof(tuned) / sizeof(tuned[0]); i++)
+		if (set(conf, tuned[i][0], tuned[i][1], "land default") < 0)
+			goto out_conf;
+	if (cfg->land_static_membership &&
+	    set(conf, "group.instance.id", cfg->instance, "land default") < 0)
+		goto out_conf;
+	snprintf(client_id, sizeof(client_id), "rawzone-land-%s",
+		 cfg->instance);
+	if (set(conf, "client.id", client_id, "land default") < 0)
+		goto out_conf;
+	for (i = 0; i < cfg->nkafka; i++) {
+		for (j = 0; j < sizeof(required) / sizeof(required[0]); j++)
+			if (strcmp(cfg->kafka[i].key, required[j][0]) == 0 &&
+			    strcmp(cfg->kafka[i].value, required[j][1]) != 0) {
+				diag_err("%s: [kafka] %s = %s: land requires "
+					 "%s (offsets are committed only "
+					 "after fsync)",
+					 cfg->path, required[j][0],
+					 cfg->kafka[i].value, required[j][1]);
+				goto out_conf;
+			}
+		if (set(conf, cfg->kafka[i].key, cfg->kafka[i].value,
+			cfg->path) < 0)
+			goto out_conf;
+	}
+	if (!cfg_kafka_get(cfg, "group.id")) {
+		diag_err("%s: [kafka] group.id: required by land (the consumer "
+			 "group)",
+			 cfg->path);
+		goto out_conf;
+	}
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+		if (set(conf, required[i][0], required[i][1], "land") < 0)
+			goto out_conf;
+	rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+	rd_kafka_conf_set_error_cb(conf, error_cb);
+	rd_kafka_conf_set_log_cb(conf, log_cb);
+	rd_kafka_conf_set_opaque(conf, l);
+
+	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+	if (!rk) {
+		diag_err("cannot create the Kafka consumer: %s", errstr);
+		goto out_conf;
+	}
+	conf = NULL; /* owned by rk now */
+	rd_kafka_poll_set_consumer(rk);
+
+	topics = rd_kafka_topic_partition_list_new((int)cfg->nland_topics);
+	for (i = 0; i < cfg->nland_topics; i++)
+		rd_kafka_topic_partition_list_add(topics, cfg->land_topics[i],
+						  RD_KAFKA_PARTITION_UA);
+	err = rd_kafka_subscribe(rk, topics);
+	rd_kafka_topic_partition_list_destroy(topics);
+	if (err) {
+		diag_err("cannot subscribe to [land] topics: %s",
+			 rd_kafka_err2str(err));
+		rd_kafka_destroy(rk);
+		return NULL;
+	}
+	return rk;
+
+out_conf:
+	if (conf)
+		rd_kafka_conf_destroy(conf);
+	return NULL;
+}

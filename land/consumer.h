@@ -1,0 +1,25 @@
+/* land/consumer.h - land's librdkafka consumer: tuned defaults under the
+ * [kafka] section, settings land cannot work without, and the rebalance
+ * callback that hands partitions to and from the land core.
+ */
+#ifndef RZ_LAND_CONSUMER_H
+#define RZ_LAND_CONSUMER_H
+
+#include "common/config.h"
+#include "land/land.h"
+
+#include <librdkafka/rdkafka.h>
+
+/* land_consumer_new - a high-level consumer subscribed to [land] topics,
+ * whose rebalances go to @l. Settings, in order of precedence: those land
+ * requires (enable.auto.commit=false, enable.auto.offset.store=false:
+ * offsets are committed only after fsync), then [kafka], then land's tuned
+ * defaults (throughput, static membership with group.instance.id =
+ * [pipeline] instance). Returns the handle, or NULL after printing why
+ * (naming the [kafka] key at fault). */
+rd_kafka_t *land_consumer_new(const struct cfg *cfg, struct land *l);
+
+/* land_consumer_print_defaults - the tuned defaults, for --help. */
+void land_consumer_print_defaults(void);
+
+#endif

@@ -1,0 +1,27 @@
+/* land/pool.h - the write buffers of land: one region, cut into equal
+ * chunks, registered with io_uring once.
+ *
+ * A chunk holds framed records of one partition until it is written; it is
+ * free again when its write completes (the bytes are then in the page cache;
+ * the fdatasync that follows does not read our buffer). The region's size is
+ * [land] buffer_bytes, which bounds land's own memory for records.
+ */
+#ifndef RZ_LAND_POOL_H
+#define RZ_LAND_POOL_H
+
+#include <stddef.h>
+
+struct land_pool;
+
+/* land_pool_new - @bytes of chunks of @chunk bytes each. 0 or -ENOMEM. */
+int land_pool_new(size_t bytes, size_t chunk, struct land_pool **out);
+void land_pool_free(struct land_pool *pool);
+
+/* land_pool_get - a free chunk, or NULL when all are in use. */
+void *land_pool_get(struct land_pool *pool);
+void land_pool_put(struct land_pool *pool, void *chunk);
+
+size_t land_pool_chunk_size(const struct land_pool *pool);
+void *land_pool_region(const struct land_pool *pool, size_t *len);
+
+#endif

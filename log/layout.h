@@ -1,0 +1,47 @@
+/* log/layout.h - where every stage's files live under [pipeline] data_dir,
+ * and what the fields of each stage's checkpoint mean. The one place the
+ * stages and the CLI agree on names.
+ *
+ *   <data_dir>/raw/<topic>/<partition>/         the raw zone (land writes)
+ *   <data_dir>/decoded/<topic>/<partition>/     decoded zone (decode writes)
+ *   <data_dir>/quarantine/<topic>/<partition>/  quarantine zone (decode)
+ *   <data_dir>/land.ckpt, decode.ckpt           checkpoints (log/checkpoint.h)
+ *   <data_dir>/<stage>.lock                     one instance per stage
+ *   <data_dir>/replay/                          durable replay requests
+ *   <data_dir>/log/<stage>.log                  stage output (supervisor)
+ */
+#ifndef RZ_LOG_LAYOUT_H
+#define RZ_LOG_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
+
+#define LAYOUT_RAW "raw"
+#define LAYOUT_DECODED "decoded"
+#define LAYOUT_QUARANTINE "quarantine"
+#define LAYOUT_LAND_CKPT "land.ckpt"
+#define LAYOUT_DECODE_CKPT "decode.ckpt"
+
+/* land.ckpt, per raw partition: everything before (seg, pos) is durable,
+ * and the next record to land has offset >= next. */
+enum {
+	LAND_CK_NEXT = 0, /* next Kafka offset to land */
+	LAND_CK_SEG = 1,  /* durable end: segment base */
+	LAND_CK_POS = 2,  /* durable end: file position */
+};
+
+/* layout_part_dir - "<data_dir>/<zone>/<topic>/<partition>" into @buf.
+ * Returns 0 or -ENAMETOOLONG. */
+static inline int layout_part_dir(char *buf, size_t size, const char *data_dir,
+				  const char *zone, const char *topic,
+				  int32_t partition)
+{
+	int n = snprintf(buf, size, "%s/%s/%s/%d", data_dir, zone, topic,
+			 (int)partition);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+#endif
