@@ -134,6 +134,15 @@ $(eval $(call test_folder,decode,$$(decode_LIB),$(DECODE_LIBS)))
 $(eval $(call test_folder,transform,$$(transform_LIB),$(TRANSFORM_LIBS)))
 $(eval $(call test_folder,cli,$$(cli_LIB),$(CLI_LIBS)))
 
+# tests/tools/*.c: helper programs of the scripted tests, deliberately
+# independent of rawzone's code (an outside view to check it against).
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(TOOL_SRCS))
+
+$(O)/tests/tools/%: tests/tools/%.c | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(OPT) -Wall -Wextra -Werror $< -lrdkafka -o $@
+
 # --- benchmarks -------------------------------------------------------------
 # bench/bench_*.c: programs linked with everything they may measure.
 BENCH_SRCS := $(wildcard bench/bench_*.c)
@@ -144,7 +153,7 @@ $(BBIN)/%: $(O)/bench/%.o $(PROTO_LIB) $(CORE_LIB)
 	$(CC) $(LDFLAGS) $^ $(CLI_LIBS) -luring $(CORE_LIBS) -o $@
 
 # --- top-level targets ------------------------------------------------------
-all: $(PROGRAMS) $(TEST_BINS) $(BENCH_BINS)
+all: $(PROGRAMS) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
 test: all
 	@O=$(O) SAN=$(SAN) tests/run

@@ -758,6 +758,45 @@ static int open_part(struct land *l, struct land_part *p, bool *ck_dirty)
 	return 0;
 }
 
+/* Move each partition's start past what another instance has landed and
+ * committed since this one last held it: the committed offset is ahead
+ * of the local one only if another instance made that range durable. */
+static void skip_landed_elsewhere(struct land *l,
+				  rd_kafka_topic_partition_list_t *parts)
+{
+	rd_kafka_topic_partition_list_t *q;
+	rd_kafka_resp_err_t err;
+	int i;
+
+	if (!l->rk)
+		return;
+	q = rd_kafka_topic_partition_list_copy(parts);
+	err = rd_kafka_committed(l->rk, q, 10000);
+	if (err) {
+		diag_warn("cannot read committed offsets (%s): resuming from "
+			  "the local checkpoint",
+			  rd_kafka_err2str(err));
+		rd_kafka_topic_partition_list_destroy(q);
+		return;
+	}
+	for (i = 0; i < q->cnt; i++) {
+		struct land_part *p = part_get(l, q->elems[i].topic,
+					       q->elems[i].partition);
+
+		if (!p || !p->have_next || q->elems[i].err ||
+		    q->elems[i].offset <= p->next)
+			continue;
+		diag_info("%s [%d]: the committed offset %lld is past the "
+			  "local %lld: another instance landed that range; "
+			  "resuming after it",
+			  p->topic, (int)p->partition,
+			  (long long)q->elems[i].offset, (long long)p->next);
+		p->next = q->elems[i].offset;
+		p->durable_next = p->next;
+	}
+	rd_kafka_topic_partition_list_destroy(q);
+}
+
 int land_assign(struct land *l, rd_kafka_topic_partition_list_t *parts)
 {
 	bool ck_dirty = false;
@@ -766,8 +805,8 @@ int land_assign(struct land *l, rd_kafka_topic_partition_list_t *parts)
 	if (l->fatal)
 		return l->fatal;
 	for (i = 0; i < parts->cnt; i++) {
-		rd_kafka_topic_partition_t *tp = &parts->elems[i];
-		struct land_part *p = part_get(l, tp->topic, tp->partition);
+		struct land_part *p = part_get(l, parts->elems[i].topic,
+					       parts->elems[i].partition);
 
 		if (!p)
 			return set_fatal(l, -ENOMEM);
@@ -776,6 +815,12 @@ int land_assign(struct land *l, rd_kafka_topic_partition_list_t *parts)
 			if (ret < 0)
 				return set_fatal(l, ret);
 		}
+	}
+	skip_landed_elsewhere(l, parts);
+	for (i = 0; i < parts->cnt; i++) {
+		rd_kafka_topic_partition_t *tp = &parts->elems[i];
+		struct land_part *p = part_get(l, tp->topic, tp->partition);
+
 		p->assigned = 1;
 		p->committed = -1;
 		tp->offset = p->have_next ? p->next : RD_KAFKA_OFFSET_INVALID;

@@ -36,9 +36,11 @@ int land_new(const struct cfg *cfg, struct land **out);
 void land_set_kafka(struct land *l, rd_kafka_t *rk);
 
 /* land_assign - take over @parts: open and recover each one's log, and set
- * each element's offset to where landing resumes (the next offset after the
- * last durable record) or to RD_KAFKA_OFFSET_INVALID when this data dir has
- * nothing for it (the committed offset, else auto.offset.reset, applies).
+ * each element's offset to where landing resumes: after the last durable
+ * local record, or at the committed offset if that is further (another
+ * instance landed the range meanwhile), or RD_KAFKA_OFFSET_INVALID when
+ * this data dir has nothing for it (the committed offset, else
+ * auto.offset.reset, applies).
  * Returns 0 or a fatal error (corruption in checkpointed data, I/O). */
 int land_assign(struct land *l, rd_kafka_topic_partition_list_t *parts);
 

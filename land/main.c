@@ -113,6 +113,12 @@ int main(int argc, char **argv)
 	int status = 1;
 
 	diag_init("rawzone-land", DIAG_INFO);
+	/* First of all: a stop requested during start-up is a clean stop. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	while ((opt = getopt_long(argc, argv, "c:X:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -160,12 +166,6 @@ int main(int argc, char **argv)
 		diag_err("%s/land.lock: %s", cfg->data_dir, err_str(lock_fd));
 		goto out;
 	}
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	ret = land_new(cfg, &l);
 	if (ret < 0)

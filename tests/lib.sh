@@ -1,0 +1,167 @@
+# tests/lib.sh - shared by the scripted tests (tests/*/t_*.sh); source it.
+#
+# Gives each test a scratch directory ($T), brokers that stop by themselves
+# (a real Apache Kafka, or the embedded mock), config files, waits with
+# time limits, and the exit convention: 0 pass, 1 fail, 77 skip.
+# Everything started here binds to 127.0.0.1 and is stopped at exit.
+
+set -u
+set -o pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+O=${O:-build}
+BIN=${RAWZONE_BIN:-$TOP/$O/bin}
+TOOLS=$TOP/$O/tests/tools
+KAFKA_SH=$TOP/tests/kafka/kafka.sh
+T=$(mktemp -d "${TMPDIR:-/tmp}/rawzone-t.XXXXXX")
+_exit_cmds=()
+
+at_exit() { _exit_cmds+=("$*"); }
+
+_run_exit() {
+	local rc=$? i
+	for ((i = ${#_exit_cmds[@]} - 1; i >= 0; i--)); do
+		eval "${_exit_cmds[i]}" >/dev/null 2>&1 || true
+	done
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "${RAWZONE_KEEP:-}" ]; then
+		echo "# kept $T for inspection"
+	else
+		rm -rf "$T"
+	fi
+	exit "$rc"
+}
+trap _run_exit EXIT
+trap 'exit 130' INT TERM
+
+note() { echo "# $*"; }
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+skip() {
+	echo "skipped: $*"
+	exit 77
+}
+
+# wait_until SECONDS DESCRIPTION COMMAND...: poll COMMAND every 0.2 s.
+wait_until() {
+	local limit=$1 what=$2 end
+	shift 2
+	end=$(($(date +%s) + limit))
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -ge "$end" ] && fail "timed out after ${limit}s waiting for $what"
+		sleep 0.2
+	done
+}
+
+# kafka_start NAME TOPIC:PARTS...: a real Apache Kafka broker; sets
+# BOOTSTRAP and KAFKA_DIR. Skips the test when Java or Maven is missing
+# (except with CI=true, where kafka.sh available fails instead).
+kafka_start() {
+	local name=$1 rc
+	shift
+	"$KAFKA_SH" available >"$T/kafka-available.log" 2>&1
+	rc=$?
+	[ $rc -eq 77 ] && skip "real Kafka broker: $(tail -n 1 "$T/kafka-available.log")"
+	[ $rc -ne 0 ] && fail "real Kafka broker unavailable: $(tail -n 3 "$T/kafka-available.log")"
+	"$KAFKA_SH" fetch >"$T/kafka-fetch.log" 2>&1 || fail "fetching Kafka jars: $(tail -n 5 "$T/kafka-fetch.log")"
+	KAFKA_DIR=$T/kafka-$name
+	at_exit "'$KAFKA_SH' destroy '$KAFKA_DIR'"
+	BOOTSTRAP=$("$KAFKA_SH" start "$KAFKA_DIR" "$@" 2>"$T/kafka-start-$name.log" | tail -n 1) ||
+		fail "starting Kafka: $(tail -n 20 "$T/kafka-start-$name.log")"
+	note "Kafka $name at $BOOTSTRAP"
+}
+
+# mock_start TOPIC:PARTS...: the embedded broker (rawzone broker); sets
+# BOOTSTRAP and MOCK_PID.
+mock_start() {
+	local args=() t
+	for t in "$@"; do args+=(--topic "$t"); done
+	"$BIN/rawzone" broker "${args[@]}" >"$T/mock.out" 2>"$T/mock.err" &
+	MOCK_PID=$!
+	at_exit "kill $MOCK_PID; wait $MOCK_PID"
+	wait_until 10 "the embedded broker" test -s "$T/mock.out"
+	BOOTSTRAP=$(head -n 1 "$T/mock.out")
+	note "embedded broker at $BOOTSTRAP"
+}
+
+# write_conf FILE INSTANCE DATA_DIR [SECTION.KEY=VALUE ...]: a rawzone.conf
+# for BOOTSTRAP, topic orders, group "g-INSTANCE-<test>", fast commits.
+write_conf() {
+	local file=$1 inst=$2 data=$3 kv sec key val
+	shift 3
+	{
+		echo "[pipeline]"
+		echo "instance = $inst"
+		echo "data_dir = $data"
+		echo "[kafka]"
+		echo "bootstrap.servers = $BOOTSTRAP"
+		echo "group.id = ${GROUP:-g-$(basename "$T")}"
+		echo "session.timeout.ms = 6000"
+		echo "heartbeat.interval.ms = 500"
+		echo "[land]"
+		echo "topics = orders"
+		echo "fsync_interval_ms = 10"
+		echo "[decode]"
+		echo "registry = $TOP/proto/registry.conf"
+	} >"$file"
+	# Extra settings are appended under their section headers.
+	for kv in "$@"; do
+		sec=${kv%%.*}
+		key=${kv#*.}
+		val=${key#*=}
+		key=${key%%=*}
+		printf '[%s]\n%s = %s\n' "$sec" "$key" "$val" >>"$file"
+	done
+}
+
+# landed_total CONF: the sum over partitions of the next offset to land.
+landed_total() {
+	"$BIN/rawzone" status -c "$1" --offline --json 2>/dev/null |
+		grep -o '"landed":[0-9-]*' | awk -F: '$2 > 0 {s += $2} END {print s + 0}'
+}
+
+# high_total CONF: the sum of the broker's high watermarks.
+high_total() {
+	"$BIN/rawzone" status -c "$1" --json 2>/dev/null |
+		grep -o '"high_watermark":[0-9-]*' | awk -F: '$2 > 0 {s += $2} END {print s + 0}'
+}
+
+# landed_at_least CONF N: true once N records are landed.
+landed_at_least() { [ "$(landed_total "$1")" -ge "$2" ]; }
+
+# start_stage NAME CONF [ARGS...]: run a stage in the background, output to
+# $T/NAME.log (appended), pid in STAGE_PID; stopped at exit.
+start_stage() {
+	local name=$1 conf=$2
+	shift 2
+	"$BIN/rawzone-$name" -c "$conf" "$@" >>"$T/$name.log" 2>&1 &
+	STAGE_PID=$!
+	at_exit "kill -9 $STAGE_PID"
+}
+
+# stop_stage PID: SIGTERM and wait; fails the test on a non-zero exit.
+stop_stage() {
+	local pid=$1 rc
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	[ $rc -eq 0 ] || fail "stage $pid exited $rc on SIGTERM"
+}
+
+# raw_equals_broker CONF: the raw zone holds exactly the broker's records,
+# byte for byte (key, headers, value, timestamp), checked against kread, a
+# reader that shares no code with rawzone.
+raw_equals_broker() {
+	local conf=$1
+	"$TOOLS/kread" -b "$BOOTSTRAP" -t orders | sort >"$T/broker.jsonl" ||
+		fail "kread could not read the topic"
+	"$BIN/rawzone" cat -c "$conf" --json | sort >"$T/raw.jsonl" ||
+		fail "rawzone cat failed"
+	if ! cmp -s "$T/broker.jsonl" "$T/raw.jsonl"; then
+		note "broker: $(wc -l <"$T/broker.jsonl") records; raw zone: $(wc -l <"$T/raw.jsonl")"
+		diff "$T/broker.jsonl" "$T/raw.jsonl" | head -n 10
+		return 1
+	fi
+	note "raw zone = broker: $(wc -l <"$T/raw.jsonl") records, byte for byte"
+}
