@@ -18,5 +18,16 @@ struct cli_cmd {
 /* The table of subcommands, NULL-terminated (cli/main.c). */
 extern const struct cli_cmd cli_cmds[];
 
+/* `rawzone broker`: librdkafka's mock cluster as a process (cli/broker.c). */
+int cmd_broker(int argc, char **argv);
+
+/* `rawzone produce`: the orders load generator (cli/produce.c). */
+int cmd_produce(int argc, char **argv);
+
+/* `rawzone status`: per-partition positions of every stage (cli/status.c). */
+int cmd_status(int argc, char **argv);
+
+/* `rawzone cat`: print a zone's records (cli/cat.c). */
+int cmd_cat(int argc, char **argv);
 
 #endif

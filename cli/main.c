@@ -7,6 +7,11 @@
 #include <string.h>
 
 const struct cli_cmd cli_cmds[] = {
+	{"broker", cmd_broker, "embedded in-memory Kafka for demos and tests"},
+	{"produce", cmd_produce, "produce example orders events (load test)"},
+	{"status", cmd_status,
+	 "where each partition stands: broker, landed, decoded, transformed"},
+	{"cat", cmd_cat, "print the records of a zone (raw, decoded, quarantine)"},
 	{NULL, NULL, NULL},
 };
 

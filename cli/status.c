@@ -1,0 +1,308 @@
+/* cli/status.c - `rawzone status`: where every partition stands, stage by
+ * stage, from the files the stages write (checkpoints) and, unless
+ * --offline, the broker's high watermarks.
+ */
+#include "cli/cli.h"
+
+#include "common/config.h"
+#include "common/diag.h"
+#include "common/err.h"
+#include "common/json.h"
+#include "log/checkpoint.h"
+#include "log/layout.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <librdkafka/rdkafka.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct st_row {
+	char topic[LOG_CK_TOPIC_MAX + 1];
+	int32_t partition;
+	int64_t high; /* broker high watermark, -1 unknown */
+	int64_t committed; /* the group's committed offset, -1 none */
+	int64_t landed; /* next offset to land, -1 none */
+	uint64_t land_seg, land_pos;
+};
+
+struct st_table {
+	struct st_row *r;
+	size_t n, cap;
+};
+
+static struct st_row *row(struct st_table *t, const char *topic, int32_t p)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->r[i].partition == p && strcmp(t->r[i].topic, topic) == 0)
+			return &t->r[i];
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 32;
+		struct st_row *nr = realloc(t->r, cap * sizeof(*nr));
+
+		if (!nr)
+			return NULL;
+		t->r = nr;
+		t->cap = cap;
+	}
+	memset(&t->r[t->n], 0, sizeof(t->r[0]));
+	snprintf(t->r[t->n].topic, sizeof(t->r[0].topic), "%s", topic);
+	t->r[t->n].partition = p;
+	t->r[t->n].high = -1;
+	t->r[t->n].committed = -1;
+	t->r[t->n].landed = -1;
+	return &t->r[t->n++];
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+	const struct st_row *x = a, *y = b;
+	int c = strcmp(x->topic, y->topic);
+
+	return c ? c : (x->partition > y->partition) - (x->partition < y->partition);
+}
+
+/* Ask the broker for each configured topic's partitions and high
+ * watermarks. Best effort: a broker that does not answer leaves -1. */
+static int query_broker(const struct cfg *cfg, struct st_table *t,
+			int timeout_ms)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	const rd_kafka_metadata_t *md = NULL;
+	char errstr[256];
+	rd_kafka_t *rk;
+	size_t i;
+	int j, ret = 0;
+
+	for (i = 0; i < cfg->nkafka; i++) {
+		/* Only what a metadata client needs: connection and
+		 * security settings; consumer tuning would only warn. */
+		const char *k = cfg->kafka[i].key;
+
+		if (strncmp(k, "bootstrap.", 10) && strncmp(k, "security.", 9) &&
+		    strncmp(k, "sasl.", 5) && strncmp(k, "ssl.", 4) &&
+		    strncmp(k, "socket.", 7) && strncmp(k, "client.", 7) &&
+		    strncmp(k, "broker.", 7) && strcmp(k, "group.id"))
+			continue;
+		if (rd_kafka_conf_set(conf, k, cfg->kafka[i].value, errstr,
+				      sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+			diag_err("%s: [kafka] %s: %s", cfg->path, k, errstr);
+			rd_kafka_conf_destroy(conf);
+			return -ERR_CONFIG;
+		}
+	}
+	rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof(errstr));
+	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+	if (!rk) {
+		rd_kafka_conf_destroy(conf);
+		diag_err("cannot create a Kafka client: %s", errstr);
+		return -ERR_KAFKA;
+	}
+	for (i = 0; i < cfg->nland_topics && ret == 0; i++) {
+		rd_kafka_topic_t *rkt = rd_kafka_topic_new(
+			rk, cfg->land_topics[i], NULL);
+
+		if (rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) ||
+		    md->topic_cnt != 1 || md->topics[0].err) {
+			diag_warn("broker: no metadata for topic %s",
+				  cfg->land_topics[i]);
+			ret = -ERR_KAFKA;
+		} else {
+			for (j = 0; j < md->topics[0].partition_cnt; j++) {
+				int64_t lo, hi;
+				struct st_row *r = row(t, cfg->land_topics[i],
+						       j);
+
+				if (r && rd_kafka_query_watermark_offsets(
+						 rk, cfg->land_topics[i], j, &lo,
+						 &hi, timeout_ms) == 0)
+					r->high = hi;
+			}
+		}
+		if (md)
+			rd_kafka_metadata_destroy(md);
+		md = NULL;
+		rd_kafka_topic_destroy(rkt);
+	}
+	/* The group's committed offsets (land commits them after fsync). A
+	 * client that never subscribes does not join the group. */
+	if (ret == 0 && t->n && cfg_kafka_get(cfg, "group.id")) {
+		rd_kafka_topic_partition_list_t *list =
+			rd_kafka_topic_partition_list_new((int)t->n);
+
+		for (i = 0; i < t->n; i++)
+			rd_kafka_topic_partition_list_add(list, t->r[i].topic,
+							  t->r[i].partition);
+		if (rd_kafka_committed(rk, list, timeout_ms) == 0)
+			for (j = 0; j < list->cnt; j++) {
+				struct st_row *r = row(t, list->elems[j].topic,
+						       list->elems[j].partition);
+
+				if (r && !list->elems[j].err &&
+				    list->elems[j].offset >= 0)
+					r->committed = list->elems[j].offset;
+			}
+		rd_kafka_topic_partition_list_destroy(list);
+	}
+	rd_kafka_destroy(rk);
+	return ret;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: rawzone status -c CONF [--json] [--offline] "
+		"[-X SECTION.KEY=VALUE ...]\n"
+		"\n"
+		"Shows, per topic and partition: the broker's high watermark, "
+		"the offset the\n"
+		"group [kafka] group.id has committed, the next offset land "
+		"will land\n"
+		"(everything before it is durable in the raw zone), and the "
+		"lag between them. Read from the checkpoints under [pipeline] "
+		"data_dir; no stage\n"
+		"needs to be running.\n"
+		"\n"
+		"  -c, --config CONF  the rawzone.conf\n"
+		"  --json             one JSON document instead of a table\n"
+		"  --offline          do not ask the broker (no high "
+		"watermarks, no lag)\n"
+		"  -X SECTION.KEY=VALUE  override a config value\n"
+		"Exit: 0; 1 if a checkpoint cannot be read; 2 on bad usage.\n");
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"json", no_argument, NULL, 'j'},
+		{"offline", no_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *conf = NULL;
+	char **ov = NULL, path[PATH_MAX];
+	size_t nov = 0, i;
+	bool json = false, offline = false;
+	struct cfg *cfg = NULL;
+	struct st_table t = {0};
+	struct log_ck ck = {0};
+	int opt, ret, status = 0;
+
+	while ((opt = getopt_long(argc, argv, "c:X:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'o':
+			offline = true;
+			break;
+		case 'X': {
+			char **nv = realloc(ov, (nov + 1) * sizeof(*ov));
+
+			if (!nv)
+				return 1;
+			ov = nv;
+			ov[nov++] = optarg;
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!conf || optind != argc) {
+		usage(stderr);
+		free(ov);
+		return 2;
+	}
+	ret = cfg_load(conf, ov, nov, &cfg);
+	free(ov);
+	if (ret < 0)
+		return 2;
+
+	snprintf(path, sizeof(path), "%s/%s", cfg->data_dir, LAYOUT_LAND_CKPT);
+	ret = log_ck_load(path, &ck);
+	if (ret < 0 && ret != -ENOENT) {
+		diag_err("%s: %s", path, err_str(ret));
+		status = 1;
+	}
+	for (i = 0; i < ck.n; i++) {
+		struct st_row *r = row(&t, ck.e[i].topic, ck.e[i].partition);
+
+		if (!r)
+			break;
+		r->landed = (int64_t)ck.e[i].v[LAND_CK_NEXT];
+		r->land_seg = ck.e[i].v[LAND_CK_SEG];
+		r->land_pos = ck.e[i].v[LAND_CK_POS];
+	}
+	if (!offline)
+		query_broker(cfg, &t, 5000);
+	if (t.n > 1)
+		qsort(t.r, t.n, sizeof(*t.r), cmp_row);
+
+	if (json) {
+		struct jbuf b = {0};
+
+		jbuf_puts(&b, "{\"partitions\":[");
+		for (i = 0; i < t.n; i++) {
+			struct st_row *r = &t.r[i];
+
+			jbuf_puts(&b, i ? ",{\"topic\":" : "{\"topic\":");
+			json_str(&b, r->topic, strlen(r->topic));
+			jbuf_printf(&b, ",\"partition\":%d", (int)r->partition);
+			jbuf_printf(&b, ",\"high_watermark\":%lld,\"committed\":%lld",
+				    (long long)r->high, (long long)r->committed);
+			jbuf_printf(&b, ",\"landed\":%lld,\"land_segment\":%llu"
+					",\"land_position\":%llu",
+				    (long long)r->landed,
+				    (unsigned long long)r->land_seg,
+				    (unsigned long long)r->land_pos);
+			if (r->high >= 0 && r->landed >= 0)
+				jbuf_printf(&b, ",\"land_lag\":%lld",
+					    (long long)(r->high - r->landed));
+			jbuf_puts(&b, "}");
+		}
+		jbuf_puts(&b, "]}\n");
+		fwrite(b.p, 1, b.len, stdout);
+		jbuf_free(&b);
+	} else {
+		printf("%-24s %5s %14s %14s %14s %12s\n", "TOPIC", "PART",
+		       "HIGH-WATERMARK", "COMMITTED", "LANDED", "LAND-LAG");
+		for (i = 0; i < t.n; i++) {
+			struct st_row *r = &t.r[i];
+			char high[32] = "-", landed[32] = "-", lag[32] = "-";
+			char committed[32] = "-";
+
+			if (r->high >= 0)
+				snprintf(high, sizeof(high), "%lld",
+					 (long long)r->high);
+			if (r->committed >= 0)
+				snprintf(committed, sizeof(committed), "%lld",
+					 (long long)r->committed);
+			if (r->landed >= 0)
+				snprintf(landed, sizeof(landed), "%lld",
+					 (long long)r->landed);
+			if (r->high >= 0 && r->landed >= 0)
+				snprintf(lag, sizeof(lag), "%lld",
+					 (long long)(r->high - r->landed));
+			printf("%-24s %5d %14s %14s %14s %12s\n", r->topic,
+			       (int)r->partition, high, committed, landed, lag);
+		}
+	}
+	log_ck_free(&ck);
+	free(t.r);
+	cfg_free(cfg);
+	return status;
+}
