@@ -1,0 +1,274 @@
+/* decode/decoder.c - framing, lookup, unpack, checks, upcast, validate,
+ * pack: the per-record path.
+ *
+ * Hot-path cost is kept to what protobuf-c must do plus a few passes over
+ * the message's few strings: the unpack goes to the arena (a bump, no
+ * malloc), the pack to a buffer that is reused, and the walks that explain
+ * a failure run only on failure. The NUL-in-string check walks the wire
+ * only when the bytes hold a 0x00 at all, which a proto3 encoder writes
+ * only for zero-length fields and zero values in repeated or fixed-width
+ * fields - rare in practice.
+ */
+#include "decode/decoder.h"
+
+#include "decode/arena.h"
+#include "decode/framing.h"
+#include "decode/message.h"
+#include "decode/wire.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PACK_MIN 4096u
+
+struct dec_ctx {
+	const struct dec_registry *reg;
+	size_t max_message_bytes;
+	struct dec_arena *arena;
+	uint8_t *pack; /* the canonical bytes of the last OK outcome */
+	size_t pack_size;
+	char detail[LOG_DEC_DETAIL_MAX + 1];
+	/* a walk's finding, before it is prefixed into @detail */
+	char why[LOG_DEC_DETAIL_MAX + 1];
+};
+
+int dec_ctx_new(const struct dec_registry *reg, size_t max_message_bytes,
+		struct dec_ctx **out)
+{
+	struct dec_ctx *ctx;
+	int ret;
+
+	*out = NULL;
+	if (!reg || max_message_bytes == 0)
+		return -EINVAL;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->reg = reg;
+	ctx->max_message_bytes = max_message_bytes;
+	ret = dec_arena_new(&ctx->arena);
+	if (ret < 0)
+		goto out_free_ctx;
+	ctx->pack = malloc(PACK_MIN);
+	if (!ctx->pack) {
+		ret = -ENOMEM;
+		goto out_free_arena;
+	}
+	ctx->pack_size = PACK_MIN;
+	*out = ctx;
+	return 0;
+
+out_free_arena:
+	dec_arena_free(ctx->arena);
+out_free_ctx:
+	free(ctx);
+	return ret;
+}
+
+void dec_ctx_free(struct dec_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	dec_arena_free(ctx->arena);
+	free(ctx->pack);
+	free(ctx);
+}
+
+size_t dec_ctx_arena_cap(size_t len)
+{
+	return DEC_ARENA_FACTOR * len + DEC_ARENA_SLACK;
+}
+
+size_t dec_ctx_arena_peak(const struct dec_ctx *ctx)
+{
+	return dec_arena_peak(ctx->arena);
+}
+
+/* ------------------------------------------------------------------------
+ * Outcomes
+ * ------------------------------------------------------------------------ */
+
+static int quarantine(struct dec_ctx *ctx, struct dec_out *out, unsigned reason,
+		      const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int quarantine(struct dec_ctx *ctx, struct dec_out *out, unsigned reason,
+		      const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(ctx->detail, sizeof(ctx->detail), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		ctx->detail[0] = '\0';
+		n = 0;
+	}
+	if ((size_t)n >= sizeof(ctx->detail))
+		n = (int)sizeof(ctx->detail) - 1;
+	out->reason = reason;
+	out->detail = ctx->detail;
+	out->detail_len = (uint16_t)n;
+	return 0;
+}
+
+/* The arena refused a request: for lack of memory (no outcome: it would
+ * depend on the machine) or for the cap (malformed: its decoded form is
+ * out of proportion with its size - see decoder.h). The number is the cap
+ * in force: dec_ctx_arena_cap() in unpack, raised in the upcast. */
+static int arena_refused(struct dec_ctx *ctx, struct dec_out *out,
+			 const struct dec_schema *s, size_t len)
+{
+	if (dec_arena_oom(ctx->arena))
+		return -ENOMEM;
+	return quarantine(ctx, out, LOG_DEC_MALFORMED,
+			  "%s: decoding needs more than %zu bytes of memory, "
+			  "the cap for a %zu-byte message (%u x size + %u)",
+			  s->name, dec_arena_cap(ctx->arena), len,
+			  DEC_ARENA_FACTOR, DEC_ARENA_SLACK);
+}
+
+static int unpack_failed(struct dec_ctx *ctx, struct dec_out *out,
+			 const struct dec_schema *s, const struct dec_frame *fr)
+{
+	if (dec_arena_oom(ctx->arena) || dec_arena_over_cap(ctx->arena))
+		return arena_refused(ctx, out, s, fr->body_len);
+	if (dec_wire_check(s->desc, fr->body, fr->body_len, DEC_WIRE_STRUCTURE,
+			   ctx->why, sizeof(ctx->why)))
+		return quarantine(ctx, out, LOG_DEC_MALFORMED, "%s: %s",
+				  s->name, ctx->why);
+	return quarantine(ctx, out, LOG_DEC_MALFORMED,
+			  "%s: protobuf-c cannot unpack it", s->name);
+}
+
+/* A string is not UTF-8: name it by the version's field path (the
+ * upcasters share strings), else by the canonical one. */
+static int bad_string(struct dec_ctx *ctx, struct dec_out *out,
+		      const struct dec_schema *s, const ProtobufCMessage *msg,
+		      const ProtobufCMessage *canon)
+{
+	if (dec_msg_check_strings(msg, ctx->why, sizeof(ctx->why)))
+		return quarantine(ctx, out, LOG_DEC_MALFORMED, "%s: %s",
+				  s->name, ctx->why);
+	if (dec_msg_check_strings(canon, ctx->why, sizeof(ctx->why)))
+		return quarantine(ctx, out, LOG_DEC_MALFORMED, "%s: %s: %s",
+				  s->name, s->canon_name, ctx->why);
+	return quarantine(ctx, out, LOG_DEC_MALFORMED,
+			  "%s: a string is not valid UTF-8", s->name);
+}
+
+/* Room for @need bytes of canonical message. A buffer grown past
+ * DEC_ARENA_KEEP by a large record is given back on the next small one. */
+static int pack_room(struct dec_ctx *ctx, size_t need)
+{
+	size_t size;
+	uint8_t *p;
+
+	if (need <= ctx->pack_size) {
+		if (ctx->pack_size > DEC_ARENA_KEEP && need <= DEC_ARENA_KEEP) {
+			p = realloc(ctx->pack, DEC_ARENA_KEEP);
+			if (p) {
+				ctx->pack = p;
+				ctx->pack_size = DEC_ARENA_KEEP;
+			}
+		}
+		return 0;
+	}
+	for (size = ctx->pack_size; size < need; size *= 2)
+		;
+	p = realloc(ctx->pack, size);
+	if (!p)
+		return -ENOMEM;
+	ctx->pack = p;
+	ctx->pack_size = size;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * The path
+ * ------------------------------------------------------------------------ */
+
+int dec_decode(struct dec_ctx *ctx, const struct log_rec *raw,
+	       struct dec_out *out)
+{
+	const struct dec_schema *s;
+	ProtobufCMessage *msg, *canon;
+	struct dec_frame fr;
+	size_t need;
+
+	memset(out, 0, sizeof(*out));
+	if (dec_frame_parse(raw, &fr, ctx->why, sizeof(ctx->why)) < 0) {
+		out->schema_id = fr.schema_id;
+		out->has_schema_id = fr.has_schema_id;
+		return quarantine(ctx, out, LOG_DEC_BAD_FRAMING, "%s",
+				  ctx->why);
+	}
+	out->schema_id = fr.schema_id;
+	out->has_schema_id = true;
+
+	s = dec_registry_find(ctx->reg, fr.schema_id);
+	if (!s)
+		return quarantine(ctx, out, LOG_DEC_UNKNOWN_SCHEMA,
+				  "schema id %" PRIu32
+				  " is not in the registry",
+				  fr.schema_id);
+	out->schema = s;
+
+	if (fr.body_len > ctx->max_message_bytes)
+		return quarantine(ctx, out, LOG_DEC_TOO_LARGE,
+				  "%s of %zu bytes is over max_message_bytes "
+				  "(%zu)",
+				  s->name, fr.body_len, ctx->max_message_bytes);
+
+	dec_arena_reset(ctx->arena, dec_ctx_arena_cap(fr.body_len));
+	msg = protobuf_c_message_unpack(
+		s->desc, dec_arena_allocator(ctx->arena), fr.body_len, fr.body);
+	if (!msg)
+		return unpack_failed(ctx, out, s, &fr);
+	/* What the upcaster allocates mirrors the unpacked structure (one
+	 * canonical element per unpacked one, each no larger): allow as much
+	 * again as unpack used, so a record never takes over 2 x the cap. */
+	dec_arena_raise(ctx->arena, dec_arena_used(ctx->arena));
+
+	if (memchr(fr.body, 0, fr.body_len) &&
+	    dec_wire_check(s->desc, fr.body, fr.body_len, DEC_WIRE_NUL,
+			   ctx->why, sizeof(ctx->why)))
+		return quarantine(ctx, out, LOG_DEC_MALFORMED, "%s: %s",
+				  s->name, ctx->why);
+
+	if (s->upcast) {
+		canon = dec_arena_alloc(ctx->arena,
+					s->canon_desc->sizeof_message);
+		if (!canon)
+			return arena_refused(ctx, out, s, fr.body_len);
+		protobuf_c_message_init(s->canon_desc, canon);
+		if (s->upcast(msg, canon, ctx->arena) < 0)
+			return arena_refused(ctx, out, s, fr.body_len);
+	} else {
+		canon = msg;
+	}
+	/* Unknown fields would be packed back: the canonical bytes must not
+	 * depend on what this version does not define. Strings are checked
+	 * where they go out, in the canonical message. */
+	if (dec_msg_canonicalize(canon))
+		return bad_string(ctx, out, s, msg, canon);
+
+	if (s->validate(canon, ctx->why, sizeof(ctx->why)) < 0)
+		return quarantine(ctx, out, LOG_DEC_INVALID, "%s", ctx->why);
+
+	need = protobuf_c_message_get_packed_size(canon);
+	if (pack_room(ctx, need) < 0)
+		return -ENOMEM;
+	out->body_len = protobuf_c_message_pack(canon, ctx->pack);
+	assert(out->body_len == need);
+	out->body = ctx->pack;
+	out->message = s->canon_name;
+	out->message_len = (uint16_t)strlen(s->canon_name);
+	return 0;
+}

@@ -1,0 +1,217 @@
+/* decode/message.c - UTF-8 checks and unknown-field stripping over
+ * unpacked messages.
+ *
+ * Field access follows protobuf-c's layout rules: a field's value lives at
+ * its descriptor's offset; a repeated field's count (size_t) at its
+ * quantifier_offset and its value is a pointer to the array; strings are
+ * char * (NULL or NUL-terminated) and messages are ProtobufCMessage *.
+ */
+#include "decode/message.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MEMBER(msg, off) ((const void *)((const char *)(msg) + (off)))
+
+bool dec_utf8_valid(const void *s, size_t len, size_t *bad_at)
+{
+	const unsigned char *p = s, *end = p + len, *start;
+	uint64_t w;
+	unsigned n, c;
+
+	/* ASCII eight bytes at a time: nearly every string is all ASCII. */
+	for (; (size_t)(end - p) >= 8; p += 8) {
+		memcpy(&w, p, 8);
+		if (w & 0x8080808080808080ull)
+			break;
+	}
+	while (p < end) {
+		start = p;
+		c = *p++;
+		if (c < 0x80)
+			continue;
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3;
+		else
+			goto bad;
+		if ((size_t)(end - p) < n)
+			goto bad;
+		/* The second byte's range rules out overlong forms (E0, F0),
+		 * surrogates (ED) and code points above U+10FFFF (F4). */
+		if ((c == 0xe0 && p[0] < 0xa0) || (c == 0xed && p[0] > 0x9f) ||
+		    (c == 0xf0 && p[0] < 0x90) || (c == 0xf4 && p[0] > 0x8f))
+			goto bad;
+		for (; n; n--, p++)
+			if ((*p & 0xc0) != 0x80)
+				goto bad;
+		continue;
+bad:
+		if (bad_at)
+			*bad_at = (size_t)(start - (const unsigned char *)s);
+		return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------------
+ * String check
+ * ------------------------------------------------------------------------ */
+
+struct path {
+	const char *name[DEC_MSG_DEPTH_MAX + 1];
+	unsigned depth;
+};
+
+static int report(const struct path *pp, const char *field, char *detail,
+		  size_t size, const char *what)
+{
+	size_t n = 0, i;
+	int m;
+
+	for (i = 0; i < pp->depth && n < size; i++) {
+		m = snprintf(detail + n, size - n, "%s.", pp->name[i]);
+		n += m < 0 ? 0 : (size_t)m;
+	}
+	if (n < size)
+		snprintf(detail + n, size - n, "%s: %s", field, what);
+	return 1;
+}
+
+static int check_string(const struct path *pp,
+			const ProtobufCFieldDescriptor *f, const char *s,
+			char *detail, size_t size)
+{
+	size_t bad;
+	char what[64];
+
+	if (!s || dec_utf8_valid(s, strlen(s), &bad))
+		return 0;
+	snprintf(what, sizeof(what), "not valid UTF-8 (byte 0x%02x at %zu)",
+		 (unsigned char)s[bad], bad);
+	return report(pp, f->name, detail, size, what);
+}
+
+static int check_msg(struct path *pp, const ProtobufCMessage *msg, char *detail,
+		     size_t size)
+{
+	const ProtobufCMessageDescriptor *desc = msg->descriptor;
+	const ProtobufCFieldDescriptor *f;
+	size_t n, j;
+	unsigned i;
+	int ret = 0;
+
+	if (pp->depth == DEC_MSG_DEPTH_MAX)
+		return report(pp, "", detail, size, "messages nest too deep");
+	for (i = 0; i < desc->n_fields && !ret; i++) {
+		f = &desc->fields[i];
+		if (f->type != PROTOBUF_C_TYPE_STRING &&
+		    f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			const void *const *arr =
+				*(const void *const *const *)MEMBER(msg,
+								    f->offset);
+
+			n = *(const size_t *)MEMBER(msg, f->quantifier_offset);
+			for (j = 0; j < n && !ret; j++) {
+				if (f->type == PROTOBUF_C_TYPE_STRING) {
+					ret = check_string(pp, f, arr[j],
+							   detail, size);
+				} else {
+					pp->name[pp->depth++] = f->name;
+					ret = check_msg(pp, arr[j], detail,
+							size);
+					pp->depth--;
+				}
+			}
+		} else {
+			const void *v =
+				*(const void *const *)MEMBER(msg, f->offset);
+
+			if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF &&
+			    *(const uint32_t *)MEMBER(
+				    msg, f->quantifier_offset) != f->id)
+				continue;
+			if (f->type == PROTOBUF_C_TYPE_STRING) {
+				ret = check_string(pp, f, v, detail, size);
+			} else if (v) {
+				pp->name[pp->depth++] = f->name;
+				ret = check_msg(pp, v, detail, size);
+				pp->depth--;
+			}
+		}
+	}
+	return ret;
+}
+
+int dec_msg_check_strings(const ProtobufCMessage *msg, char *detail,
+			  size_t size)
+{
+	struct path pp = {.depth = 0};
+
+	if (size)
+		detail[0] = '\0';
+	return check_msg(&pp, msg, detail, size);
+}
+
+/* ------------------------------------------------------------------------
+ * Canonicalize: strip unknown fields, check strings
+ * ------------------------------------------------------------------------ */
+
+/* A NUL-terminated string is valid UTF-8. */
+static bool cstr_ok(const char *s)
+{
+	return dec_utf8_valid(s, strlen(s), NULL);
+}
+
+static int canon_msg(ProtobufCMessage *msg, unsigned depth)
+{
+	const ProtobufCMessageDescriptor *desc = msg->descriptor;
+	const ProtobufCFieldDescriptor *f = desc->fields,
+				       *end = f + desc->n_fields;
+	char *m = (char *)msg;
+	size_t n, j;
+
+	msg->n_unknown_fields = 0;
+	msg->unknown_fields = NULL;
+	if (depth == DEC_MSG_DEPTH_MAX)
+		return 1;
+	for (; f < end; f++) {
+		if (f->type != PROTOBUF_C_TYPE_STRING &&
+		    f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF &&
+		    *(uint32_t *)(m + f->quantifier_offset) != f->id)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			void **arr = *(void ***)(m + f->offset);
+
+			n = *(size_t *)(m + f->quantifier_offset);
+			for (j = 0; j < n; j++)
+				if (f->type == PROTOBUF_C_TYPE_STRING
+					    ? !cstr_ok(arr[j])
+					    : canon_msg(arr[j], depth + 1))
+					return 1;
+		} else {
+			void *v = *(void **)(m + f->offset);
+
+			if (!v)
+				continue;
+			if (f->type == PROTOBUF_C_TYPE_STRING
+				    ? !cstr_ok(v)
+				    : canon_msg(v, depth + 1))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+int dec_msg_canonicalize(ProtobufCMessage *msg)
+{
+	return canon_msg(msg, 0);
+}
