@@ -248,11 +248,10 @@ static int submit_chunk(struct land *l, struct chunk *c)
 {
 	struct land_part *p = c->p;
 	struct log_span sp;
-	uint32_t off, flen;
 	int ret;
 
 	p->chunk = NULL;
-	ret = log_dir_reserve(p->d, c->first, c->len, &sp);
+	ret = log_dir_place(p->d, c->buf, c->len, &sp);
 	if (ret < 0) {
 		diag_err("%s: cannot place %u bytes of records from offset "
 			 "%lld: %s",
@@ -260,13 +259,6 @@ static int submit_chunk(struct land *l, struct chunk *c)
 			 err_str(ret));
 		chunk_release(l, c);
 		return set_fatal(l, ret);
-	}
-	for (off = 0; off < c->len; off += flen) {
-		int64_t o;
-
-		memcpy(&flen, c->buf + off + 4, 4);
-		memcpy(&o, c->buf + off + 16, 8);
-		log_dir_note(p->d, o, sp.pos + off);
 	}
 	c->seg = sp.seg;
 	c->pos = sp.pos;

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,6 +264,15 @@ int log_dir_recover(struct log_dir *d, const struct log_pos *durable,
 		ret = log_rd_next(rd, LOG_POS_END, &rec, &at);
 		if (ret == 0)
 			break;
+		if (durable && d->o.cut_past_durable) {
+			/* Anything past the checkpoint is to be regenerated:
+			 * cut where the checkpoint ends. */
+			cut = true;
+			cut_seg = durable->seg;
+			cut_pos = durable->pos;
+			ret = 0;
+			break;
+		}
 		if (ret == 1 && d->o.keyed &&
 		    ((r->have_last && rec.offset <= r->last_offset) ||
 		     rec.offset < (int64_t)at.seg))
@@ -444,12 +454,49 @@ int log_dir_durable(struct log_dir *d, struct log_pos upto)
 	return index_flush(d);
 }
 
+int log_dir_place(struct log_dir *d, const void *frames, size_t len,
+		  struct log_span *sp)
+{
+	const unsigned char *p = frames;
+	int64_t first;
+	uint32_t flen;
+	size_t off;
+	int ret;
+
+	if (len < LOG_REC_HDR_SIZE)
+		return -EINVAL;
+	memcpy(&first, p + offsetof(struct log_rec_hdr, offset), 8);
+	ret = log_dir_reserve(d, first, len, sp);
+	if (ret < 0)
+		return ret;
+	for (off = 0; off < len; off += flen) {
+		int64_t o;
+
+		memcpy(&flen, p + off + offsetof(struct log_rec_hdr, length), 4);
+		memcpy(&o, p + off + offsetof(struct log_rec_hdr, offset), 8);
+		log_dir_note(d, o, sp->pos + off);
+	}
+	return 0;
+}
+
+int log_dir_write(struct log_dir *d, const void *frames, size_t len,
+		  struct log_pos *first_pos)
+{
+	struct log_span sp;
+	int ret;
+
+	ret = log_dir_place(d, frames, len, &sp);
+	if (ret < 0)
+		return ret;
+	if (first_pos)
+		*first_pos = (struct log_pos){sp.seg, sp.pos};
+	return io_pwrite_all(sp.fd, frames, len, sp.pos);
+}
+
 int log_dir_append(struct log_dir *d, const struct log_rec *recs, size_t n,
 		   struct log_pos *first_pos)
 {
-	struct log_span sp;
 	size_t total = 0, i, off;
-	int ret;
 
 	if (n == 0)
 		return 0;
@@ -470,16 +517,9 @@ int log_dir_append(struct log_dir *d, const struct log_rec *recs, size_t n,
 		d->buf = nb;
 		d->cap_buf = total;
 	}
-	ret = log_dir_reserve(d, recs[0].offset, total, &sp);
-	if (ret < 0)
-		return ret;
-	for (i = 0, off = 0; i < n; i++) {
-		log_dir_note(d, recs[i].offset, sp.pos + off);
+	for (i = 0, off = 0; i < n; i++)
 		off += log_rec_encode(&recs[i], d->buf + off);
-	}
-	if (first_pos)
-		*first_pos = (struct log_pos){sp.seg, sp.pos};
-	return io_pwrite_all(sp.fd, d->buf, total, sp.pos);
+	return log_dir_write(d, d->buf, total, first_pos);
 }
 
 int log_dir_sync(struct log_dir *d)

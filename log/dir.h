@@ -32,6 +32,10 @@ struct log_dir_opts {
 	uint32_t max_record;     /* largest frame accepted */
 	bool keyed; /* segments named by their first offset, and offsets
 		       strictly increase (the raw zone); else ordinal bases */
+	bool cut_past_durable; /* recovery drops even verified records past
+				  the checkpoint: the writer regenerates them
+				  (decode's logs: a re-decode would append
+				  them again) */
 };
 
 struct log_dir;
@@ -58,7 +62,8 @@ int log_dir_open(const char *path, const struct log_dir_opts *o,
  * end; NULL to verify from the very start) to its end, record by record;
  * truncate at the first frame that does not verify (a torn tail), delete
  * any segment after it, and make that durable. Records past @durable that
- * verify are kept, and reported in @r.
+ * verify are kept, and reported in @r - unless the log was opened with
+ * cut_past_durable, which cuts at @durable itself.
  *
  * Errors (with a message naming the file and position):
  *   -ERR_CORRUPT  the checkpointed region is damaged: the segment @durable
@@ -87,6 +92,19 @@ int log_dir_reserve(struct log_dir *d, int64_t first, size_t len,
 /* log_dir_note - the record with @offset was framed at @pos of the active
  * segment: keeps the last offset and the index. */
 void log_dir_note(struct log_dir *d, int64_t offset, uint64_t pos);
+
+/* log_dir_place - reserve room for @len bytes of complete frames at
+ * @frames (built by the caller) and note each of them: what a writer that
+ * does its own I/O calls before writing them at @sp. Returns 0 or an
+ * error of log_dir_reserve(). */
+int log_dir_place(struct log_dir *d, const void *frames, size_t len,
+		  struct log_span *sp);
+
+/* log_dir_write - log_dir_place() then pwrite (sync path). *first_pos,
+ * when not NULL, gets the first frame's position. Not durable until
+ * log_dir_sync(). Returns 0 or -errno. */
+int log_dir_write(struct log_dir *d, const void *frames, size_t len,
+		  struct log_pos *first_pos);
 
 /* log_dir_unsynced - the fds holding reserved bytes not yet durable (at
  * most 2, into @fds), for the caller to fdatasync. */

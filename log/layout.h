@@ -32,6 +32,20 @@ enum {
 	LAND_CK_POS = 2,  /* durable end: file position */
 };
 
+/* decode.ckpt, per raw partition: the raw zone is decoded up to (raw seg,
+ * raw pos); the decoded and quarantine logs are durable up to their
+ * (seg, pos). Transform reads the decoded log up to (out seg, out pos). */
+enum {
+	DEC_CK_RAW_SEG = 0,  /* raw zone: the next record to decode */
+	DEC_CK_RAW_POS = 1,
+	DEC_CK_RAW_NEXT = 2, /* its Kafka offset (the next to decode) */
+	DEC_CK_OUT_SEG = 3,  /* decoded log: durable end */
+	DEC_CK_OUT_POS = 4,
+	DEC_CK_Q_SEG = 5,    /* quarantine log: durable end */
+	DEC_CK_Q_POS = 6,
+	DEC_CK_OUTCOMES = 7, /* outcomes written to the decoded log, ever */
+};
+
 /* layout_part_dir - "<data_dir>/<zone>/<topic>/<partition>" into @buf.
  * Returns 0 or -ENAMETOOLONG. */
 static inline int layout_part_dir(char *buf, size_t size, const char *data_dir,

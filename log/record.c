@@ -44,16 +44,33 @@ size_t log_rec_size(const struct log_rec *rec)
 
 size_t log_rec_encode(const struct log_rec *rec, void *dst)
 {
+	uint32_t vlen = rec->value ? rec->value_len : LOG_REC_NULL;
+	unsigned char *v = log_rec_begin(dst, rec, vlen);
+
+	if (rec->value && rec->value_len)
+		memcpy(v, rec->value, rec->value_len);
+	log_rec_seal(dst);
+	return log_rec_frame_size(rec, vlen);
+}
+
+size_t log_rec_frame_size(const struct log_rec *rec, uint32_t value_len)
+{
+	return LOG_REC_HDR_SIZE + (size_t)len_or_zero(rec->key, rec->key_len) +
+	       rec->hdrs_len + (value_len == LOG_REC_NULL ? 0 : value_len);
+}
+
+void *log_rec_begin(void *dst, const struct log_rec *rec, uint32_t value_len)
+{
 	unsigned char *p = dst;
 	struct log_rec_hdr h = {
 		.magic = LOG_REC_MAGIC,
-		.length = (uint32_t)log_rec_size(rec),
+		.length = (uint32_t)log_rec_frame_size(rec, value_len),
 		.ts_type = rec->ts_type,
 		.type = rec->type,
 		.offset = rec->offset,
 		.timestamp = rec->timestamp,
 		.key_len = rec->key ? rec->key_len : LOG_REC_NULL,
-		.value_len = rec->value ? rec->value_len : LOG_REC_NULL,
+		.value_len = value_len,
 		.hdr_count = rec->hdr_count,
 		.hdr_len = rec->hdrs_len,
 	};
@@ -68,12 +85,7 @@ size_t log_rec_encode(const struct log_rec *rec, void *dst)
 		memcpy(p + off, rec->hdrs, rec->hdrs_len);
 		off += rec->hdrs_len;
 	}
-	if (rec->value && rec->value_len) {
-		memcpy(p + off, rec->value, rec->value_len);
-		off += rec->value_len;
-	}
-	log_rec_seal(dst);
-	return off;
+	return p + off;
 }
 
 void log_rec_seal(void *frame)

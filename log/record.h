@@ -71,6 +71,16 @@ size_t log_rec_size(const struct log_rec *rec);
  * log_rec_size(@rec) bytes. Returns the bytes written. */
 size_t log_rec_encode(const struct log_rec *rec, void *dst);
 
+/* log_rec_begin - write the header, key and header block of @rec's frame
+ * at @dst, for a value of @value_len bytes (LOG_REC_NULL: null) that the
+ * caller then writes at the returned address, before log_rec_seal(@dst).
+ * @rec's value fields are ignored. */
+void *log_rec_begin(void *dst, const struct log_rec *rec, uint32_t value_len);
+
+/* log_rec_frame_size - bytes of a frame of @rec with a value of
+ * @value_len bytes (LOG_REC_NULL: null) instead of @rec's value. */
+size_t log_rec_frame_size(const struct log_rec *rec, uint32_t value_len);
+
 /* log_rec_seal - compute and store the CRC of a frame whose header and
  * bytes are in place at @frame (for writers that fill a frame field by
  * field). */

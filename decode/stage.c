@@ -1,0 +1,742 @@
+/* decode/stage.c - the decode stage's loop: partitions found through land's
+ * checkpoint, raw records read up to land's frontier, outcomes framed into
+ * the decoded and quarantine logs, batches committed (D1-D4, stage.h).
+ *
+ * Invariants:
+ *  - per partition, p->pos is the raw position of the next record to
+ *    decode; everything before it has an outcome in the decoded log, and
+ *    what the checkpoint says of it is durable;
+ *  - outcome frames are written in raw order, so the decoded log of a
+ *    partition is the sequence of its decode outcomes;
+ *  - the raw reader never passes p->frontier, land's durable end.
+ */
+#include "decode/stage.h"
+
+#include "common/diag.h"
+#include "common/err.h"
+#include "common/io.h"
+#include "decode/decoder.h"
+#include "decode/registry.h"
+#include "log/checkpoint.h"
+#include "log/decoded.h"
+#include "log/dir.h"
+#include "log/layout.h"
+#include "log/reader.h"
+#include "shm/ring.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define READ_CHUNK 4096      /* raw records per partition per round */
+#define IDLE_WAIT_MS 200     /* ring wait before re-reading land.ckpt */
+
+/* A growable buffer of complete frames for one log. */
+struct frames {
+	unsigned char *p;
+	size_t len, cap;
+	uint32_t n;
+};
+
+struct dec_part {
+	char topic[LOG_CK_TOPIC_MAX + 1];
+	int32_t partition;
+	uint32_t topic_id;
+	struct log_rd *rd;      /* the raw zone */
+	struct log_pos pos;     /* the next raw record to decode */
+	int64_t next;           /* its offset, or -1 if not known yet */
+	struct log_pos frontier; /* land's durable end */
+	struct log_dir *out;    /* decoded log */
+	struct log_dir *q;      /* quarantine log */
+	uint64_t outcomes;
+	bool dirty;             /* outcomes written since the last commit */
+	struct log_pos out_start;
+	int64_t last_offset;
+};
+
+struct dec_stage {
+	const struct cfg *cfg;
+	struct dec_registry *reg;
+	struct dec_ctx *ctx;
+	struct log_ck ck;
+	char ck_path[PATH_MAX];
+	char land_ck_path[PATH_MAX];
+	struct dec_part **parts;
+	size_t nparts, capparts;
+	struct shm_ring *in;  /* land -> decode */
+	struct shm_ring *out; /* decode -> transform */
+	struct frames fo, fq;
+	uint64_t pending;     /* outcomes not yet committed */
+	int64_t pending_since;
+	struct dec_stage_stats st;
+	struct log_dir_opts oopts, qopts;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --- frames --------------------------------------------------------------- */
+
+static void *frames_room(struct frames *f, size_t n)
+{
+	if (f->len + n > f->cap) {
+		size_t cap = f->cap ? f->cap : 1 << 20;
+		unsigned char *np;
+
+		while (cap < f->len + n)
+			cap *= 2;
+		np = realloc(f->p, cap);
+		if (!np)
+			return NULL;
+		f->p = np;
+		f->cap = cap;
+	}
+	return f->p + f->len;
+}
+
+/* Frame the outcome @o of raw record @raw into @fo (and a copy of the raw
+ * record into @fq when quarantined). Returns 0 or -ENOMEM. */
+static int frame_outcome(struct dec_stage *s, const struct log_rec *raw,
+			 const struct dec_out *o)
+{
+	struct log_rec meta = {
+		.offset = raw->offset,
+		.timestamp = raw->timestamp,
+		.ts_type = raw->ts_type,
+		.key = raw->key,
+		.key_len = raw->key_len,
+	};
+	struct log_dec_quarantine q = {0};
+	size_t vlen, flen;
+	unsigned char *dst, *v;
+
+	if (o->reason == 0) {
+		meta.type = LOG_DEC_OK;
+		vlen = log_dec_ok_size(o->message_len, o->body_len);
+		flen = log_rec_frame_size(&meta, (uint32_t)vlen);
+		dst = frames_room(&s->fo, flen);
+		if (!dst)
+			return -ENOMEM;
+		v = log_rec_begin(dst, &meta, (uint32_t)vlen);
+		log_dec_ok_put(v, o->schema_id, o->message, o->message_len,
+			       o->body, o->body_len);
+		log_rec_seal(dst);
+		s->fo.len += flen;
+		s->fo.n++;
+		return 0;
+	}
+
+	q.schema_id = o->schema_id;
+	q.has_schema_id = o->has_schema_id;
+	q.reason = (uint8_t)o->reason;
+	q.detail = o->detail;
+	q.detail_len = o->detail_len;
+	meta.type = LOG_DEC_QUARANTINED;
+	vlen = log_dec_q_size(q.detail_len, 0);
+	flen = log_rec_frame_size(&meta, (uint32_t)vlen);
+	dst = frames_room(&s->fo, flen);
+	if (!dst)
+		return -ENOMEM;
+	v = log_rec_begin(dst, &meta, (uint32_t)vlen);
+	log_dec_q_put(v, &q, false);
+	log_rec_seal(dst);
+	s->fo.len += flen;
+	s->fo.n++;
+
+	/* The quarantine zone keeps the record as received - key, headers,
+	 * value - with the reason, so it can be inspected and re-driven
+	 * without the raw zone. */
+	meta.type = (uint8_t)o->reason;
+	meta.hdrs = raw->hdrs;
+	meta.hdrs_len = raw->hdrs_len;
+	meta.hdr_count = raw->hdr_count;
+	q.value_null = !raw->value;
+	q.value = raw->value;
+	q.value_len = raw->value ? raw->value_len : 0;
+	vlen = log_dec_q_size(q.detail_len, q.value_len);
+	flen = log_rec_frame_size(&meta, (uint32_t)vlen);
+	dst = frames_room(&s->fq, flen);
+	if (!dst)
+		return -ENOMEM;
+	v = log_rec_begin(dst, &meta, (uint32_t)vlen);
+	log_dec_q_put(v, &q, true);
+	log_rec_seal(dst);
+	s->fq.len += flen;
+	s->fq.n++;
+	return 0;
+}
+
+/* --- partitions ----------------------------------------------------------- */
+
+static struct dec_part *part_find(struct dec_stage *s, uint32_t topic_id,
+				  const char *topic, int32_t partition)
+{
+	size_t i;
+
+	for (i = 0; i < s->nparts; i++) {
+		struct dec_part *p = s->parts[i];
+
+		if (p->partition == partition && p->topic_id == topic_id &&
+		    (!topic || strcmp(p->topic, topic) == 0))
+			return p;
+	}
+	return NULL;
+}
+
+/* Remove every segment (and index) of the log in @path, if any, durably. */
+static int remove_segments(const char *path)
+{
+	uint64_t *bases = NULL;
+	char f[PATH_MAX];
+	size_t n = 0, i;
+	int ret;
+
+	ret = log_seg_list(path, &bases, &n);
+	for (i = 0; ret == 0 && i < n; i++) {
+		log_seg_path(f, sizeof(f), path, bases[i], ".index");
+		ret = io_unlink(f);
+		if (ret == -ENOENT)
+			ret = 0;
+		log_seg_path(f, sizeof(f), path, bases[i], ".log");
+		if (ret == 0)
+			ret = io_unlink(f);
+	}
+	if (ret == 0 && n)
+		ret = io_fsync_dir(path);
+	free(bases);
+	return ret;
+}
+
+static int open_log(struct dec_stage *s, struct dec_part *p, const char *zone,
+		    struct log_dir_opts *o, uint64_t seg, uint64_t pos,
+		    bool have_ck, struct log_dir **out)
+{
+	struct log_pos durable = {seg, pos};
+	struct log_recovery r;
+	char path[PATH_MAX];
+	int ret;
+
+	ret = layout_part_dir(path, sizeof(path), s->cfg->data_dir, zone,
+			      p->topic, p->partition);
+	if (ret < 0)
+		return ret;
+	o->partition = p->partition;
+	if (!have_ck) {
+		/* Nothing written without a checkpoint was acknowledged (a
+		 * run that died before its first commit): start afresh. */
+		ret = remove_segments(path);
+		if (ret < 0) {
+			diag_err("%s: cannot clear uncommitted segments: %s",
+				 path, err_str(ret));
+			return ret;
+		}
+	}
+	ret = log_dir_open(path, o, out);
+	if (ret < 0) {
+		diag_err("%s: cannot open: %s", path, err_str(ret));
+		return ret;
+	}
+	ret = log_dir_recover(*out, have_ck ? &durable : NULL, &r);
+	if (ret < 0) {
+		diag_err("%s: recovery failed: %s; decode refuses to start "
+			 "rather than lose checkpointed outcomes",
+			 path, err_str(ret));
+		return ret;
+	}
+	if (r.truncated_bytes || r.removed_segments)
+		diag_info("%s: cut %llu bytes and %u segment(s) past the "
+			  "checkpoint; they are decoded again",
+			  path, (unsigned long long)r.truncated_bytes,
+			  r.removed_segments);
+	return 0;
+}
+
+static struct dec_part *part_add(struct dec_stage *s, const char *topic,
+				 int32_t partition)
+{
+	struct log_ck_entry *ce = log_ck_find(&s->ck, topic, partition);
+	char path[PATH_MAX];
+	struct dec_part *p;
+	int ret;
+
+	if (s->nparts == s->capparts) {
+		size_t cap = s->capparts ? s->capparts * 2 : 64;
+		struct dec_part **np = realloc(s->parts, cap * sizeof(*np));
+
+		if (!np)
+			return NULL;
+		s->parts = np;
+		s->capparts = cap;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	snprintf(p->topic, sizeof(p->topic), "%s", topic);
+	p->partition = partition;
+	p->topic_id = shm_topic_id(topic);
+	p->next = -1;
+	p->last_offset = -1;
+
+	ret = open_log(s, p, LAYOUT_DECODED, &s->oopts,
+		       ce ? ce->v[DEC_CK_OUT_SEG] : 0,
+		       ce ? ce->v[DEC_CK_OUT_POS] : 0, ce != NULL, &p->out);
+	if (ret == 0)
+		ret = open_log(s, p, LAYOUT_QUARANTINE, &s->qopts,
+			       ce ? ce->v[DEC_CK_Q_SEG] : 0,
+			       ce ? ce->v[DEC_CK_Q_POS] : 0,
+			       ce && ce->v[DEC_CK_Q_POS] != 0, &p->q);
+	if (ret == 0)
+		ret = layout_part_dir(path, sizeof(path), s->cfg->data_dir,
+				      LAYOUT_RAW, topic, partition);
+	if (ret == 0)
+		ret = log_rd_open(path, LOG_ZONE_RAW,
+				  (uint32_t)s->cfg->max_record_bytes, &p->rd);
+	if (ret == 0 && ce) {
+		p->pos.seg = ce->v[DEC_CK_RAW_SEG];
+		p->pos.pos = ce->v[DEC_CK_RAW_POS];
+		p->next = (int64_t)ce->v[DEC_CK_RAW_NEXT];
+		p->outcomes = ce->v[DEC_CK_OUTCOMES];
+		ret = log_rd_seek(p->rd, p->pos);
+	} else if (ret == 0) {
+		p->pos = log_rd_pos(p->rd);
+	}
+	if (ret < 0) {
+		log_dir_close(p->out);
+		log_dir_close(p->q);
+		log_rd_close(p->rd);
+		free(p);
+		return NULL;
+	}
+	s->parts[s->nparts++] = p;
+	diag_info("%s [%d]: decoding from raw %020llu.log position %llu%s",
+		  topic, (int)partition, (unsigned long long)p->pos.seg,
+		  (unsigned long long)p->pos.pos,
+		  ce ? "" : " (no checkpoint: from the start)");
+	return p;
+}
+
+/* Re-read land's checkpoint: new partitions, new frontiers. */
+static int read_land_ckpt(struct dec_stage *s)
+{
+	struct log_ck lck = {0};
+	size_t i;
+	int ret;
+
+	ret = log_ck_load(s->land_ck_path, &lck);
+	if (ret == -ENOENT)
+		return 0; /* land has not landed anything yet */
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < lck.n; i++) {
+		const struct log_ck_entry *e = &lck.e[i];
+		struct dec_part *p = part_find(s, shm_topic_id(e->topic),
+					       e->topic, e->partition);
+		struct log_pos f = {e->v[LAND_CK_SEG], e->v[LAND_CK_POS]};
+
+		if (!p) {
+			p = part_add(s, e->topic, e->partition);
+			if (!p) {
+				ret = -ERR_CORRUPT;
+				break;
+			}
+		}
+		if (log_pos_cmp(f, p->frontier) > 0)
+			p->frontier = f;
+	}
+	log_ck_free(&lck);
+	return ret;
+}
+
+/* Apply ring entries (hints of new frontiers). Returns true if any named a
+ * partition this stage does not know yet. */
+static bool drain_ring(struct dec_stage *s)
+{
+	struct shm_ring_entry e[256];
+	bool unknown = false;
+	int n, i;
+
+	if (!s->in)
+		return false;
+	while ((n = shm_ring_consume(s->in, e, 256)) > 0)
+		for (i = 0; i < n; i++) {
+			struct dec_part *p = part_find(s, e[i].topic_id, NULL,
+						       e[i].partition);
+			struct log_pos f = {e[i].seg,
+					    (uint64_t)e[i].pos + e[i].len};
+
+			if (!p)
+				unknown = true;
+			else if (log_pos_cmp(f, p->frontier) > 0)
+				p->frontier = f;
+		}
+	if (n < 0) {
+		diag_warn("land->decode ring: impossible indices; reopening it");
+		shm_ring_close(s->in);
+		s->in = NULL;
+	}
+	return unknown;
+}
+
+/* --- decoding and committing ---------------------------------------------- */
+
+static int decode_some(struct dec_stage *s, struct dec_part *p,
+		       unsigned max)
+{
+	struct log_rec raw;
+	struct log_pos at;
+	struct dec_out o;
+	unsigned n = 0;
+	int ret;
+
+	s->fo.len = s->fq.len = 0;
+	s->fo.n = s->fq.n = 0;
+	while (n < max) {
+		ret = log_rd_next(p->rd, p->frontier, &raw, &at);
+		if (ret == 0)
+			break;
+		if (ret < 0) {
+			diag_err("%s: position %llu: %s, below land's "
+				 "checkpoint: decode stops rather than skip "
+				 "acknowledged data (rawzone verify names the "
+				 "damage)",
+				 log_rd_path(p->rd),
+				 (unsigned long long)log_rd_pos(p->rd).pos,
+				 err_str(ret));
+			return ret;
+		}
+		ret = dec_decode(s->ctx, &raw, &o);
+		if (ret < 0) {
+			diag_err("%s [%d] offset %lld: out of memory decoding",
+				 p->topic, (int)p->partition,
+				 (long long)raw.offset);
+			return ret;
+		}
+		ret = frame_outcome(s, &raw, &o);
+		if (ret < 0)
+			return ret;
+		if (o.reason && o.reason < 8)
+			s->st.quarantined[o.reason]++;
+		p->last_offset = raw.offset;
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	if (!p->dirty) {
+		p->out_start = log_dir_end(p->out);
+		p->dirty = true;
+	}
+	ret = log_dir_write(p->out, s->fo.p, s->fo.len, NULL);
+	if (ret == 0 && s->fq.len)
+		ret = log_dir_write(p->q, s->fq.p, s->fq.len, NULL);
+	if (ret < 0) {
+		diag_err("%s: write failed: %s%s", log_dir_path(p->out),
+			 err_str(ret),
+			 ret == -ENOSPC ? " (the disk is full)" : "");
+		return ret;
+	}
+	p->pos = log_rd_pos(p->rd);
+	p->next = p->last_offset + 1;
+	p->outcomes += n;
+	s->st.decoded += n;
+	if (!s->pending)
+		s->pending_since = now_ms();
+	s->pending += n;
+	return (int)n;
+}
+
+static int commit(struct dec_stage *s)
+{
+	struct shm_ring_entry re[64];
+	uint32_t nre = 0;
+	size_t i;
+	int ret;
+
+	if (!s->pending)
+		return 0;
+	io_kill_point("D1");
+	for (i = 0; i < s->nparts; i++) {
+		struct dec_part *p = s->parts[i];
+
+		if (!p->dirty)
+			continue;
+		ret = log_dir_sync(p->out);
+		if (ret == 0)
+			ret = log_dir_sync(p->q);
+		if (ret < 0) {
+			diag_err("%s: fdatasync failed: %s; nothing is "
+				 "checkpointed",
+				 log_dir_path(p->out), err_str(ret));
+			return ret;
+		}
+	}
+	io_kill_point("D2");
+	for (i = 0; i < s->nparts; i++) {
+		struct dec_part *p = s->parts[i];
+		struct log_ck_entry *ce;
+		struct log_pos oe, qe;
+
+		if (!p->dirty)
+			continue;
+		ce = log_ck_put(&s->ck, p->topic, p->partition);
+		if (!ce)
+			return -ENOMEM;
+		oe = log_dir_end(p->out);
+		qe = log_dir_end(p->q);
+		ce->v[DEC_CK_RAW_SEG] = p->pos.seg;
+		ce->v[DEC_CK_RAW_POS] = p->pos.pos;
+		ce->v[DEC_CK_RAW_NEXT] = (uint64_t)p->next;
+		ce->v[DEC_CK_OUT_SEG] = oe.seg;
+		ce->v[DEC_CK_OUT_POS] = oe.pos;
+		ce->v[DEC_CK_Q_SEG] = qe.seg;
+		ce->v[DEC_CK_Q_POS] = qe.pos;
+		ce->v[DEC_CK_OUTCOMES] = p->outcomes;
+	}
+	ret = log_ck_save(s->ck_path, &s->ck);
+	if (ret < 0) {
+		diag_err("%s: checkpoint save failed: %s", s->ck_path,
+			 err_str(ret));
+		return ret;
+	}
+	io_kill_point("D3");
+	for (i = 0; i < s->nparts; i++) {
+		struct dec_part *p = s->parts[i];
+		struct log_pos oe = log_dir_end(p->out);
+		uint64_t start;
+
+		if (!p->dirty)
+			continue;
+		p->dirty = false;
+		if (!s->out)
+			continue;
+		start = p->out_start.seg == oe.seg ? p->out_start.pos
+						   : LOG_SEG_HDR_SIZE;
+		re[nre++] = (struct shm_ring_entry){
+			.topic_id = p->topic_id,
+			.partition = p->partition,
+			.offset = p->last_offset,
+			.seg = oe.seg,
+			.pos = (uint32_t)start,
+			.len = (uint32_t)(oe.pos - start),
+		};
+		if (nre == 64) {
+			shm_ring_publish(s->out, re, nre);
+			nre = 0;
+		}
+	}
+	if (nre)
+		shm_ring_publish(s->out, re, nre);
+	io_kill_point("D4");
+	s->pending = 0;
+	s->st.batches++;
+	return 0;
+}
+
+static void report(struct dec_stage *s, int64_t *last_ms, uint64_t *last_n)
+{
+	int64_t now = now_ms();
+	double secs = (double)(now - *last_ms) / 1000.0;
+	const uint64_t *q = s->st.quarantined;
+
+	diag_info("decoded %llu records, %.0f records/s; quarantined: "
+		  "bad_framing %llu, unknown_schema %llu, malformed %llu, "
+		  "invalid %llu, too_large %llu",
+		  (unsigned long long)s->st.decoded,
+		  secs > 0 ? (double)(s->st.decoded - *last_n) / secs : 0.0,
+		  (unsigned long long)q[LOG_DEC_BAD_FRAMING],
+		  (unsigned long long)q[LOG_DEC_UNKNOWN_SCHEMA],
+		  (unsigned long long)q[LOG_DEC_MALFORMED],
+		  (unsigned long long)q[LOG_DEC_INVALID],
+		  (unsigned long long)q[LOG_DEC_TOO_LARGE]);
+	*last_ms = now;
+	*last_n = s->st.decoded;
+}
+
+int dec_stage_run(struct dec_stage *s, volatile sig_atomic_t *stop, int once)
+{
+	int64_t last_report = now_ms(), last_ck_read = 0;
+	uint64_t last_n = 0;
+	int ret;
+
+	ret = read_land_ckpt(s);
+	if (ret < 0)
+		return ret;
+	last_ck_read = now_ms();
+	while (!*stop) {
+		bool worked = false;
+		size_t i;
+
+		if (drain_ring(s) || now_ms() - last_ck_read > 1000) {
+			ret = read_land_ckpt(s);
+			if (ret < 0)
+				return ret;
+			last_ck_read = now_ms();
+		}
+		for (i = 0; i < s->nparts && !*stop; i++) {
+			ret = decode_some(s, s->parts[i], READ_CHUNK);
+			if (ret < 0)
+				return ret;
+			if (ret > 0)
+				worked = true;
+			if (s->pending >= (uint64_t)s->cfg->dec_batch_records) {
+				ret = commit(s);
+				if (ret < 0)
+					return ret;
+			}
+		}
+		/* Commit when caught up (latency) or when the interval has
+		 * passed (a steady trickle). */
+		if (s->pending &&
+		    (!worked || now_ms() - s->pending_since >=
+					s->cfg->dec_fsync_interval_ms)) {
+			ret = commit(s);
+			if (ret < 0)
+				return ret;
+		}
+		if (now_ms() - last_report >= 10000)
+			report(s, &last_report, &last_n);
+		if (worked)
+			continue;
+		if (once) {
+			/* Caught up with the frontier as last read: read it
+			 * once more to be sure, then stop. */
+			ret = read_land_ckpt(s);
+			if (ret < 0)
+				return ret;
+			for (i = 0; i < s->nparts; i++)
+				if (log_pos_cmp(s->parts[i]->pos,
+						s->parts[i]->frontier) < 0)
+					break;
+			if (i == s->nparts)
+				break;
+			continue;
+		}
+		if (s->in) {
+			if (shm_ring_wait(s->in, IDLE_WAIT_MS) == 0) {
+				ret = read_land_ckpt(s);
+				if (ret < 0)
+					return ret;
+				last_ck_read = now_ms();
+			}
+		} else {
+			struct timespec ts = {0, 50 * 1000000L};
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	ret = commit(s);
+	report(s, &last_report, &last_n);
+	return ret;
+}
+
+/* --- life cycle ----------------------------------------------------------- */
+
+static struct shm_ring *open_ring(const struct cfg *cfg, const char *from,
+				  const char *to, uint32_t cap,
+				  enum shm_ring_role role)
+{
+	struct shm_ring *r = NULL;
+	char name[128];
+	int ret;
+
+	ret = shm_ring_name(name, sizeof(name), cfg->instance, from, to);
+	if (ret == 0)
+		ret = shm_ring_open(name, cap, role, &r);
+	if (ret < 0) {
+		diag_warn("ring %s unavailable (%s): falling back to reading "
+			  "checkpoints",
+			  name, err_str(ret));
+		return NULL;
+	}
+	return r;
+}
+
+int dec_stage_new(const struct cfg *cfg, struct dec_stage **out)
+{
+	struct dec_stage *s = calloc(1, sizeof(*s));
+	int ret;
+
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	s->cfg = cfg;
+	s->oopts = (struct log_dir_opts){
+		.zone = LOG_ZONE_DECODED,
+		.segment_bytes = (uint64_t)cfg->segment_bytes,
+		.max_record = (uint32_t)cfg->max_record_bytes + 65536,
+		.cut_past_durable = true,
+	};
+	s->qopts = s->oopts;
+	s->qopts.zone = LOG_ZONE_QUARANTINE;
+	snprintf(s->ck_path, sizeof(s->ck_path), "%s/%s", cfg->data_dir,
+		 LAYOUT_DECODE_CKPT);
+	snprintf(s->land_ck_path, sizeof(s->land_ck_path), "%s/%s",
+		 cfg->data_dir, LAYOUT_LAND_CKPT);
+
+	ret = dec_registry_load(cfg->dec_registry, &s->reg);
+	if (ret < 0) {
+		if (ret != -ERR_CONFIG)
+			diag_err("%s: cannot read the registry: %s",
+				 cfg->dec_registry, err_str(ret));
+		goto out_free;
+	}
+	diag_info("registry %s: %zu schema ids", cfg->dec_registry,
+		  dec_registry_count(s->reg));
+	ret = dec_ctx_new(s->reg, (size_t)cfg->dec_max_message_bytes, &s->ctx);
+	if (ret < 0)
+		goto out_free;
+	ret = log_ck_load(s->ck_path, &s->ck);
+	if (ret == -ENOENT) {
+		diag_info("%s: no checkpoint yet: a first start", s->ck_path);
+	} else if (ret < 0) {
+		diag_err("%s: cannot load the decode checkpoint: %s",
+			 s->ck_path, err_str(ret));
+		goto out_free;
+	}
+	s->in = open_ring(cfg, "land", "decode",
+			  (uint32_t)cfg->land_ring_capacity, SHM_RING_CONSUMER);
+	s->out = open_ring(cfg, "decode", "transform",
+			   (uint32_t)cfg->dec_ring_capacity, SHM_RING_PRODUCER);
+	*out = s;
+	return 0;
+
+out_free:
+	dec_stage_free(s);
+	return ret;
+}
+
+void dec_stage_get_stats(const struct dec_stage *s, struct dec_stage_stats *st)
+{
+	*st = s->st;
+}
+
+void dec_stage_free(struct dec_stage *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->nparts; i++) {
+		log_rd_close(s->parts[i]->rd);
+		log_dir_close(s->parts[i]->out);
+		log_dir_close(s->parts[i]->q);
+		free(s->parts[i]);
+	}
+	free(s->parts);
+	free(s->fo.p);
+	free(s->fq.p);
+	shm_ring_close(s->in);
+	shm_ring_close(s->out);
+	dec_ctx_free(s->ctx);
+	dec_registry_free(s->reg);
+	log_ck_free(&s->ck);
+	free(s);
+}
