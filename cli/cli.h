@@ -29,5 +29,7 @@ int cmd_status(int argc, char **argv);
 
 /* `rawzone cat`: print a zone's records (cli/cat.c). */
 int cmd_cat(int argc, char **argv);
+/* `rawzone config`: check a config, print values and keys (cli/config.c). */
+int cmd_config(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@ const struct cli_cmd cli_cmds[] = {
 	{"status", cmd_status,
 	 "where each partition stands: broker, landed, decoded, transformed"},
 	{"cat", cmd_cat, "print the records of a zone (raw, decoded, quarantine)"},
+	{"config", cmd_config, "check a config file, print a value or every key"},
 	{NULL, NULL, NULL},
 };
 

@@ -10,6 +10,7 @@
 #include "common/json.h"
 #include "log/checkpoint.h"
 #include "log/layout.h"
+#include "log/segment.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -27,6 +28,9 @@ struct st_row {
 	int64_t committed; /* the group's committed offset, -1 none */
 	int64_t landed; /* next offset to land, -1 none */
 	uint64_t land_seg, land_pos;
+	int64_t decoded; /* next offset to decode, -1 none */
+	uint64_t dec_seg, dec_pos; /* raw position decoded up to */
+	uint64_t out_seg, out_pos; /* decoded log's durable end */
 };
 
 struct st_table {
@@ -56,6 +60,7 @@ static struct st_row *row(struct st_table *t, const char *topic, int32_t p)
 	t->r[t->n].high = -1;
 	t->r[t->n].committed = -1;
 	t->r[t->n].landed = -1;
+	t->r[t->n].decoded = -1;
 	return &t->r[t->n++];
 }
 
@@ -172,8 +177,13 @@ static void usage(FILE *out)
 		"  --json             one JSON document instead of a table\n"
 		"  --offline          do not ask the broker (no high "
 		"watermarks, no lag)\n"
+		"  --caught-up        print nothing; exit 0 if every stage has "
+		"caught up with its\n"
+		"                     upstream (land with the broker unless "
+		"--offline), else 3\n"
 		"  -X SECTION.KEY=VALUE  override a config value\n"
-		"Exit: 0; 1 if a checkpoint cannot be read; 2 on bad usage.\n");
+		"Exit: 0; 1 if a checkpoint cannot be read; 2 on bad usage; "
+		"3 with --caught-up\nwhen a stage is behind.\n");
 }
 
 int cmd_status(int argc, char **argv)
@@ -182,13 +192,14 @@ int cmd_status(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"json", no_argument, NULL, 'j'},
 		{"offline", no_argument, NULL, 'o'},
+		{"caught-up", no_argument, NULL, 'u'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *conf = NULL;
 	char **ov = NULL, path[PATH_MAX];
 	size_t nov = 0, i;
-	bool json = false, offline = false;
+	bool json = false, offline = false, caught_up = false;
 	struct cfg *cfg = NULL;
 	struct st_table t = {0};
 	struct log_ck ck = {0};
@@ -204,6 +215,9 @@ int cmd_status(int argc, char **argv)
 			break;
 		case 'o':
 			offline = true;
+			break;
+		case 'u':
+			caught_up = true;
 			break;
 		case 'X': {
 			char **nv = realloc(ov, (nov + 1) * sizeof(*ov));
@@ -247,8 +261,52 @@ int cmd_status(int argc, char **argv)
 		r->land_seg = ck.e[i].v[LAND_CK_SEG];
 		r->land_pos = ck.e[i].v[LAND_CK_POS];
 	}
+	log_ck_free(&ck);
+	snprintf(path, sizeof(path), "%s/%s", cfg->data_dir,
+		 LAYOUT_DECODE_CKPT);
+	ret = log_ck_load(path, &ck);
+	if (ret < 0 && ret != -ENOENT) {
+		diag_err("%s: %s", path, err_str(ret));
+		status = 1;
+	}
+	for (i = 0; i < ck.n; i++) {
+		struct st_row *r = row(&t, ck.e[i].topic, ck.e[i].partition);
+
+		if (!r)
+			break;
+		r->decoded = (int64_t)ck.e[i].v[DEC_CK_RAW_NEXT];
+		r->dec_seg = ck.e[i].v[DEC_CK_RAW_SEG];
+		r->dec_pos = ck.e[i].v[DEC_CK_RAW_POS];
+		r->out_seg = ck.e[i].v[DEC_CK_OUT_SEG];
+		r->out_pos = ck.e[i].v[DEC_CK_OUT_POS];
+	}
 	if (!offline)
 		query_broker(cfg, &t, 5000);
+	if (caught_up) {
+		/* Every stage is at its upstream's durable end: land at the
+		 * broker's high watermark (unless --offline), decode at
+		 * land's checkpoint, transform at decode's. */
+		for (i = 0; i < t.n && status == 0; i++) {
+			struct st_row *r = &t.r[i];
+			struct log_pos lp = {r->land_seg, r->land_pos};
+			struct log_pos dp = {r->dec_seg, r->dec_pos};
+
+			if (!offline && r->high > 0 && r->landed < r->high)
+				status = 3;
+			else if (r->landed >= 0 &&
+				 (r->decoded < 0 || log_pos_cmp(dp, lp) != 0))
+				status = 3;
+		}
+		if (!offline) {
+			for (i = 0; i < t.n; i++)
+				if (t.r[i].high > 0 && t.r[i].landed < 0)
+					status = 3;
+		}
+		log_ck_free(&ck);
+		free(t.r);
+		cfg_free(cfg);
+		return status;
+	}
 	if (t.n > 1)
 		qsort(t.r, t.n, sizeof(*t.r), cmp_row);
 
@@ -269,6 +327,10 @@ int cmd_status(int argc, char **argv)
 				    (long long)r->landed,
 				    (unsigned long long)r->land_seg,
 				    (unsigned long long)r->land_pos);
+			jbuf_printf(&b, ",\"decoded\":%lld", (long long)r->decoded);
+			if (r->landed >= 0 && r->decoded >= 0)
+				jbuf_printf(&b, ",\"decode_lag\":%lld",
+					    (long long)(r->landed - r->decoded));
 			if (r->high >= 0 && r->landed >= 0)
 				jbuf_printf(&b, ",\"land_lag\":%lld",
 					    (long long)(r->high - r->landed));
@@ -278,12 +340,14 @@ int cmd_status(int argc, char **argv)
 		fwrite(b.p, 1, b.len, stdout);
 		jbuf_free(&b);
 	} else {
-		printf("%-24s %5s %14s %14s %14s %12s\n", "TOPIC", "PART",
-		       "HIGH-WATERMARK", "COMMITTED", "LANDED", "LAND-LAG");
+		printf("%-20s %4s %13s %13s %13s %9s %13s %9s\n", "TOPIC",
+		       "PART", "HIGH-WATERMARK", "COMMITTED", "LANDED",
+		       "LAND-LAG", "DECODED", "DEC-LAG");
 		for (i = 0; i < t.n; i++) {
 			struct st_row *r = &t.r[i];
 			char high[32] = "-", landed[32] = "-", lag[32] = "-";
-			char committed[32] = "-";
+			char committed[32] = "-", decoded[32] = "-";
+			char dlag[32] = "-";
 
 			if (r->high >= 0)
 				snprintf(high, sizeof(high), "%lld",
@@ -297,8 +361,15 @@ int cmd_status(int argc, char **argv)
 			if (r->high >= 0 && r->landed >= 0)
 				snprintf(lag, sizeof(lag), "%lld",
 					 (long long)(r->high - r->landed));
-			printf("%-24s %5d %14s %14s %14s %12s\n", r->topic,
-			       (int)r->partition, high, committed, landed, lag);
+			if (r->decoded >= 0)
+				snprintf(decoded, sizeof(decoded), "%lld",
+					 (long long)r->decoded);
+			if (r->decoded >= 0 && r->landed >= 0)
+				snprintf(dlag, sizeof(dlag), "%lld",
+					 (long long)(r->landed - r->decoded));
+			printf("%-20s %4d %13s %13s %13s %9s %13s %9s\n",
+			       r->topic, (int)r->partition, high, committed,
+			       landed, lag, decoded, dlag);
 		}
 	}
 	log_ck_free(&ck);

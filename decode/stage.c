@@ -210,8 +210,12 @@ static int remove_segments(const char *path)
 		if (ret == 0)
 			ret = io_unlink(f);
 	}
-	if (ret == 0 && n)
+	if (ret == 0 && n) {
 		ret = io_fsync_dir(path);
+		diag_info("%s: removed %zu segment(s) written before the first "
+			  "checkpoint; they are decoded again",
+			  path, n);
+	}
 	free(bases);
 	return ret;
 }
