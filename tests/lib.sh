@@ -97,8 +97,8 @@ write_conf() {
 		echo "[kafka]"
 		echo "bootstrap.servers = $BOOTSTRAP"
 		echo "group.id = ${GROUP:-g-$(basename "$T")}"
-		echo "session.timeout.ms = 6000"
-		echo "heartbeat.interval.ms = 500"
+		echo "session.timeout.ms = 3000"
+		echo "heartbeat.interval.ms = 300"
 		echo "[land]"
 		echo "topics = orders"
 		echo "fsync_interval_ms = 10"
@@ -149,14 +149,15 @@ stop_stage() {
 	[ $rc -eq 0 ] || fail "stage $pid exited $rc on SIGTERM"
 }
 
-# raw_equals_broker CONF: the raw zone holds exactly the broker's records,
-# byte for byte (key, headers, value, timestamp), checked against kread, a
-# reader that shares no code with rawzone.
+# raw_equals_broker CONF [TOPIC]: the raw zone holds exactly the broker's
+# records of TOPIC (default orders), byte for byte (key, headers, value,
+# timestamp), checked against kread, a reader that shares no code with
+# rawzone.
 raw_equals_broker() {
-	local conf=$1
-	"$TOOLS/kread" -b "$BOOTSTRAP" -t orders | sort >"$T/broker.jsonl" ||
+	local conf=$1 topic=${2:-orders}
+	"$TOOLS/kread" -b "$BOOTSTRAP" -t "$topic" | sort >"$T/broker.jsonl" ||
 		fail "kread could not read the topic"
-	"$BIN/rawzone" cat -c "$conf" --json | sort >"$T/raw.jsonl" ||
+	"$BIN/rawzone" cat -c "$conf" -t "$topic" --json | sort >"$T/raw.jsonl" ||
 		fail "rawzone cat failed"
 	if ! cmp -s "$T/broker.jsonl" "$T/raw.jsonl"; then
 		note "broker: $(wc -l <"$T/broker.jsonl") records; raw zone: $(wc -l <"$T/raw.jsonl")"

@@ -303,6 +303,9 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 min.insync.replicas=1
 group.initial.rebalance.delay.ms=0
+# Tests kill consumers and wait for their sessions to expire: allow short
+# sessions (the default minimum is 6 s).
+group.min.session.timeout.ms=1000
 # After a crash (kill) the controller refuses the new broker incarnation
 # until the old registration's session expires (default 9 s): shorten it.
 broker.heartbeat.interval.ms=1000
