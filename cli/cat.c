@@ -121,8 +121,8 @@ static void print_plain(const char *topic, int32_t part,
 	if (o->zone != LOG_ZONE_RAW &&
 	    log_dec_q_parse(rec->value, rec->value_len,
 			    o->zone == LOG_ZONE_QUARANTINE, &q) == 0) {
-		unsigned reason = o->zone == LOG_ZONE_QUARANTINE ? rec->type
-								 : q.reason;
+		unsigned reason =
+			o->zone == LOG_ZONE_QUARANTINE ? rec->type : q.reason;
 
 		printf(" quarantined reason=%s",
 		       log_dec_reason_name(reason) ? log_dec_reason_name(reason)
@@ -163,8 +163,9 @@ static void print_json(struct jbuf *b, const char *topic, int32_t part,
 	jbuf_reset(b);
 	jbuf_puts(b, "{\"topic\":");
 	json_str(b, topic, strlen(topic));
-	jbuf_printf(b, ",\"partition\":%d,\"offset\":%lld,\"timestamp_ms\":%lld,"
-		       "\"timestamp_type\":\"%s\",\"key\":",
+	jbuf_printf(b,
+		    ",\"partition\":%d,\"offset\":%lld,\"timestamp_ms\":%lld,"
+		    "\"timestamp_type\":\"%s\",\"key\":",
 		    (int)part, (long long)rec->offset,
 		    (long long)rec->timestamp, ts_type_name(rec->ts_type));
 	if (rec->key)
@@ -187,8 +188,9 @@ static void print_json(struct jbuf *b, const char *topic, int32_t part,
 	jbuf_puts(b, "]");
 	if (o->zone == LOG_ZONE_DECODED && rec->type == LOG_DEC_OK &&
 	    log_dec_ok_parse(rec->value, rec->value_len, &ok) == 0) {
-		jbuf_printf(b, ",\"outcome\":\"decoded\",\"schema_id\":%u,"
-			       "\"message\":",
+		jbuf_printf(b,
+			    ",\"outcome\":\"decoded\",\"schema_id\":%u,"
+			    "\"message\":",
 			    ok.schema_id);
 		json_str(b, ok.message, ok.message_len);
 		value = ok.body;
@@ -196,8 +198,8 @@ static void print_json(struct jbuf *b, const char *topic, int32_t part,
 	} else if (o->zone != LOG_ZONE_RAW &&
 		   log_dec_q_parse(rec->value, rec->value_len,
 				   o->zone == LOG_ZONE_QUARANTINE, &q) == 0) {
-		unsigned reason = o->zone == LOG_ZONE_QUARANTINE ? rec->type
-								 : q.reason;
+		unsigned reason =
+			o->zone == LOG_ZONE_QUARANTINE ? rec->type : q.reason;
 		const char *rn = log_dec_reason_name(reason);
 
 		jbuf_puts(b, ",\"outcome\":\"quarantined\",\"reason\":");
@@ -210,8 +212,8 @@ static void print_json(struct jbuf *b, const char *topic, int32_t part,
 		json_str(b, q.detail, q.detail_len);
 		value = q.value;
 		value_len = q.value_len;
-		value_null = o->zone == LOG_ZONE_QUARANTINE ? q.value_null
-							    : true;
+		value_null =
+			o->zone == LOG_ZONE_QUARANTINE ? q.value_null : true;
 	}
 	jbuf_puts(b, ",\"value\":");
 	if (value_null)
@@ -347,8 +349,10 @@ int cmd_cat(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct cat_opts o = {.zone_name = LAYOUT_RAW, .zone = LOG_ZONE_RAW,
-			     .partition = -1, .count = -1};
+	struct cat_opts o = {.zone_name = LAYOUT_RAW,
+			     .zone = LOG_ZONE_RAW,
+			     .partition = -1,
+			     .count = -1};
 	const char *conf = NULL;
 	char **ov = NULL, **topics = NULL, zdir[PATH_MAX];
 	size_t nov = 0, ntopics = 0, i;
@@ -373,9 +377,10 @@ int cmd_cat(int argc, char **argv)
 			else if (strcmp(optarg, "quarantine") == 0)
 				o.zone = LOG_ZONE_QUARANTINE;
 			else {
-				fprintf(stderr, "rawzone cat: --zone %s: "
-						"expected raw, decoded or "
-						"quarantine\n",
+				fprintf(stderr,
+					"rawzone cat: --zone %s: "
+					"expected raw, decoded or "
+					"quarantine\n",
 					optarg);
 				return 2;
 			}
@@ -386,8 +391,9 @@ int cmd_cat(int argc, char **argv)
 		case 'p':
 			o.partition = (int32_t)strtol(optarg, &end, 10);
 			if (*end || o.partition < 0) {
-				fprintf(stderr, "rawzone cat: -p %s: not a "
-						"partition number\n",
+				fprintf(stderr,
+					"rawzone cat: -p %s: not a "
+					"partition number\n",
 					optarg);
 				return 2;
 			}
@@ -395,8 +401,9 @@ int cmd_cat(int argc, char **argv)
 		case 'o':
 			o.offset = strtoll(optarg, &end, 10);
 			if (*end || o.offset < 0) {
-				fprintf(stderr, "rawzone cat: -o %s: not an "
-						"offset\n",
+				fprintf(stderr,
+					"rawzone cat: -o %s: not an "
+					"offset\n",
 					optarg);
 				return 2;
 			}
@@ -405,8 +412,9 @@ int cmd_cat(int argc, char **argv)
 		case 'n':
 			o.count = strtoll(optarg, &end, 10);
 			if (*end || o.count < 0) {
-				fprintf(stderr, "rawzone cat: -n %s: not a "
-						"count\n",
+				fprintf(stderr,
+					"rawzone cat: -n %s: not a "
+					"count\n",
 					optarg);
 				return 2;
 			}
@@ -463,8 +471,8 @@ int cmd_cat(int argc, char **argv)
 			continue;
 		if (o.partition >= 0) {
 			parts = malloc(sizeof(*parts));
-			if (parts && asprintf(&parts[0], "%d",
-					      (int)o.partition) > 0)
+			if (parts &&
+			    asprintf(&parts[0], "%d", (int)o.partition) > 0)
 				nparts = 1;
 		} else if (list_dir(tdir, true, &parts, &nparts) < 0) {
 			diag_err("%s: cannot list: %s", tdir, strerror(errno));

@@ -11,8 +11,10 @@ const struct cli_cmd cli_cmds[] = {
 	{"produce", cmd_produce, "produce example orders events (load test)"},
 	{"status", cmd_status,
 	 "where each partition stands: broker, landed, decoded, transformed"},
-	{"cat", cmd_cat, "print the records of a zone (raw, decoded, quarantine)"},
-	{"config", cmd_config, "check a config file, print a value or every key"},
+	{"cat", cmd_cat,
+	 "print the records of a zone (raw, decoded, quarantine)"},
+	{"config", cmd_config,
+	 "check a config file, print a value or every key"},
 	{NULL, NULL, NULL},
 };
 

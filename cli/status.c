@@ -24,11 +24,11 @@
 struct st_row {
 	char topic[LOG_CK_TOPIC_MAX + 1];
 	int32_t partition;
-	int64_t high; /* broker high watermark, -1 unknown */
+	int64_t high;	   /* broker high watermark, -1 unknown */
 	int64_t committed; /* the group's committed offset, -1 none */
-	int64_t landed; /* next offset to land, -1 none */
+	int64_t landed;	   /* next offset to land, -1 none */
 	uint64_t land_seg, land_pos;
-	int64_t decoded; /* next offset to decode, -1 none */
+	int64_t decoded;	   /* next offset to decode, -1 none */
 	uint64_t dec_seg, dec_pos; /* raw position decoded up to */
 	uint64_t out_seg, out_pos; /* decoded log's durable end */
 };
@@ -69,7 +69,9 @@ static int cmp_row(const void *a, const void *b)
 	const struct st_row *x = a, *y = b;
 	int c = strcmp(x->topic, y->topic);
 
-	return c ? c : (x->partition > y->partition) - (x->partition < y->partition);
+	return c ? c
+		 : (x->partition > y->partition) -
+			       (x->partition < y->partition);
 }
 
 /* Ask the broker for each configured topic's partitions and high
@@ -89,10 +91,11 @@ static int query_broker(const struct cfg *cfg, struct st_table *t,
 		 * security settings; consumer tuning would only warn. */
 		const char *k = cfg->kafka[i].key;
 
-		if (strncmp(k, "bootstrap.", 10) && strncmp(k, "security.", 9) &&
-		    strncmp(k, "sasl.", 5) && strncmp(k, "ssl.", 4) &&
-		    strncmp(k, "socket.", 7) && strncmp(k, "client.", 7) &&
-		    strncmp(k, "broker.", 7) && strcmp(k, "group.id"))
+		if (strncmp(k, "bootstrap.", 10) &&
+		    strncmp(k, "security.", 9) && strncmp(k, "sasl.", 5) &&
+		    strncmp(k, "ssl.", 4) && strncmp(k, "socket.", 7) &&
+		    strncmp(k, "client.", 7) && strncmp(k, "broker.", 7) &&
+		    strcmp(k, "group.id"))
 			continue;
 		if (rd_kafka_conf_set(conf, k, cfg->kafka[i].value, errstr,
 				      sizeof(errstr)) != RD_KAFKA_CONF_OK) {
@@ -109,8 +112,8 @@ static int query_broker(const struct cfg *cfg, struct st_table *t,
 		return -ERR_KAFKA;
 	}
 	for (i = 0; i < cfg->nland_topics && ret == 0; i++) {
-		rd_kafka_topic_t *rkt = rd_kafka_topic_new(
-			rk, cfg->land_topics[i], NULL);
+		rd_kafka_topic_t *rkt =
+			rd_kafka_topic_new(rk, cfg->land_topics[i], NULL);
 
 		if (rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms) ||
 		    md->topic_cnt != 1 || md->topics[0].err) {
@@ -120,12 +123,12 @@ static int query_broker(const struct cfg *cfg, struct st_table *t,
 		} else {
 			for (j = 0; j < md->topics[0].partition_cnt; j++) {
 				int64_t lo, hi;
-				struct st_row *r = row(t, cfg->land_topics[i],
-						       j);
+				struct st_row *r =
+					row(t, cfg->land_topics[i], j);
 
 				if (r && rd_kafka_query_watermark_offsets(
-						 rk, cfg->land_topics[i], j, &lo,
-						 &hi, timeout_ms) == 0)
+						 rk, cfg->land_topics[i], j,
+						 &lo, &hi, timeout_ms) == 0)
 					r->high = hi;
 			}
 		}
@@ -145,8 +148,9 @@ static int query_broker(const struct cfg *cfg, struct st_table *t,
 							  t->r[i].partition);
 		if (rd_kafka_committed(rk, list, timeout_ms) == 0)
 			for (j = 0; j < list->cnt; j++) {
-				struct st_row *r = row(t, list->elems[j].topic,
-						       list->elems[j].partition);
+				struct st_row *r =
+					row(t, list->elems[j].topic,
+					    list->elems[j].partition);
 
 				if (r && !list->elems[j].err &&
 				    list->elems[j].offset >= 0)
@@ -320,17 +324,22 @@ int cmd_status(int argc, char **argv)
 			jbuf_puts(&b, i ? ",{\"topic\":" : "{\"topic\":");
 			json_str(&b, r->topic, strlen(r->topic));
 			jbuf_printf(&b, ",\"partition\":%d", (int)r->partition);
-			jbuf_printf(&b, ",\"high_watermark\":%lld,\"committed\":%lld",
-				    (long long)r->high, (long long)r->committed);
-			jbuf_printf(&b, ",\"landed\":%lld,\"land_segment\":%llu"
-					",\"land_position\":%llu",
+			jbuf_printf(
+				&b,
+				",\"high_watermark\":%lld,\"committed\":%lld",
+				(long long)r->high, (long long)r->committed);
+			jbuf_printf(&b,
+				    ",\"landed\":%lld,\"land_segment\":%llu"
+				    ",\"land_position\":%llu",
 				    (long long)r->landed,
 				    (unsigned long long)r->land_seg,
 				    (unsigned long long)r->land_pos);
-			jbuf_printf(&b, ",\"decoded\":%lld", (long long)r->decoded);
+			jbuf_printf(&b, ",\"decoded\":%lld",
+				    (long long)r->decoded);
 			if (r->landed >= 0 && r->decoded >= 0)
-				jbuf_printf(&b, ",\"decode_lag\":%lld",
-					    (long long)(r->landed - r->decoded));
+				jbuf_printf(
+					&b, ",\"decode_lag\":%lld",
+					(long long)(r->landed - r->decoded));
 			if (r->high >= 0 && r->landed >= 0)
 				jbuf_printf(&b, ",\"land_lag\":%lld",
 					    (long long)(r->high - r->landed));

@@ -25,9 +25,9 @@ struct cfg_key {
 	const char *section;
 	const char *name;
 	enum cfg_type type;
-	size_t off;   /* of the field in struct cfg */
-	size_t cnt;   /* CFG_LIST: of the count field */
-	int64_t min;  /* CFG_INT, CFG_SIZE */
+	size_t off;  /* of the field in struct cfg */
+	size_t cnt;  /* CFG_LIST: of the count field */
+	int64_t min; /* CFG_INT, CFG_SIZE */
 	int64_t max;
 	const char *def; /* NULL: required */
 	const char *doc;
@@ -48,14 +48,15 @@ static const struct cfg_key keys[] = {
 	{"pipeline", "segment_bytes", CFG_SIZE, F(segment_bytes), 0, 1 * MiB,
 	 2 * GiB, "256M", "a segment rolls once it is this large"},
 	{"pipeline", "index_interval_bytes", CFG_SIZE, F(index_interval_bytes),
-	 0, 256, 16 * MiB, "4K", "bytes of log between two sparse index entries"},
+	 0, 256, 16 * MiB, "4K",
+	 "bytes of log between two sparse index entries"},
 
 	{"land", "topics", CFG_LIST, F(land_topics), F(nland_topics), 0, 0,
 	 NULL, "comma-separated topics to land"},
 	{"land", "fsync_interval_ms", CFG_INT, F(land_fsync_interval_ms), 0, 1,
 	 60000, "20", "group commit: fdatasync at least this often"},
-	{"land", "fsync_bytes", CFG_SIZE, F(land_fsync_bytes), 0, 4096,
-	 1 * GiB, "16M", "group commit: fdatasync once this much is written"},
+	{"land", "fsync_bytes", CFG_SIZE, F(land_fsync_bytes), 0, 4096, 1 * GiB,
+	 "16M", "group commit: fdatasync once this much is written"},
 	{"land", "batch_records", CFG_INT, F(land_batch_records), 0, 1, 1000000,
 	 "10000", "records taken from librdkafka per poll"},
 	{"land", "buffer_bytes", CFG_SIZE, F(land_buffer_bytes), 0, 1 * MiB,
@@ -119,10 +120,17 @@ static int parse_int(const char *s, int64_t *out, bool size)
 		long long mul = 1;
 
 		switch (toupper((unsigned char)*end)) {
-		case 'K': mul = 1024LL; break;
-		case 'M': mul = MiB; break;
-		case 'G': mul = GiB; break;
-		default: break;
+		case 'K':
+			mul = 1024LL;
+			break;
+		case 'M':
+			mul = MiB;
+			break;
+		case 'G':
+			mul = GiB;
+			break;
+		default:
+			break;
 		}
 		if (mul != 1) {
 			end++;
@@ -224,7 +232,8 @@ static int set_value(struct parse *p, const struct cfg_key *k,
 
 	switch (k->type) {
 	case CFG_STR:
-		if (strcmp(k->name, "instance") == 0 && !valid_instance(value)) {
+		if (strcmp(k->name, "instance") == 0 &&
+		    !valid_instance(value)) {
 			report(p, k->section, k->name,
 			       "must be 1 to 32 of [A-Za-z0-9_-]");
 			return -EINVAL;
@@ -276,11 +285,12 @@ static int set_value(struct parse *p, const struct cfg_key *k,
 		    strcmp(value, "1") == 0) {
 			*(int *)field(p->cfg, k->off) = 1;
 		} else if (strcmp(value, "false") == 0 ||
-			   strcmp(value, "no") == 0 || strcmp(value, "0") == 0) {
+			   strcmp(value, "no") == 0 ||
+			   strcmp(value, "0") == 0) {
 			*(int *)field(p->cfg, k->off) = 0;
 		} else {
-			snprintf(msg, sizeof(msg),
-				 "'%s' is not true or false", value);
+			snprintf(msg, sizeof(msg), "'%s' is not true or false",
+				 value);
 			report(p, k->section, k->name, msg);
 			return -EINVAL;
 		}
@@ -351,8 +361,8 @@ static int assign(struct parse *p, const char *section, const char *name,
 			       "expected topics.<topic> = orders | json");
 			return -EINVAL;
 		}
-		return kv_add(&p->cfg->xf_topics, &p->cfg->nxf_topics,
-			      name + 7, value);
+		return kv_add(&p->cfg->xf_topics, &p->cfg->nxf_topics, name + 7,
+			      value);
 	}
 	for (i = 0; i < NKEYS; i++)
 		if (strcmp(keys[i].section, section) == 0 &&

@@ -8,15 +8,15 @@
 
 enum {
 	ERR_FIRST = 4096, /* above every errno value */
-	ERR_CORRUPT,      /* bytes failed verification: magic, length or CRC */
-	ERR_TOO_LARGE,    /* a length is over its configured or format limit */
-	ERR_FORMAT,       /* a file or entry of an unknown kind or version */
-	ERR_CONFIG,       /* a configuration error (already reported) */
-	ERR_KAFKA,        /* librdkafka reported an error (already reported) */
-	ERR_LOCKED,       /* another process holds the stage lock */
-	ERR_ORDER,        /* a record out of order (offset not increasing) */
-	ERR_DB,           /* the database reported an error (already reported) */
-	ERR_STOP,         /* a stop was requested (not a failure) */
+	ERR_CORRUPT,	  /* bytes failed verification: magic, length or CRC */
+	ERR_TOO_LARGE,	  /* a length is over its configured or format limit */
+	ERR_FORMAT,	  /* a file or entry of an unknown kind or version */
+	ERR_CONFIG,	  /* a configuration error (already reported) */
+	ERR_KAFKA,	  /* librdkafka reported an error (already reported) */
+	ERR_LOCKED,	  /* another process holds the stage lock */
+	ERR_ORDER,	  /* a record out of order (offset not increasing) */
+	ERR_DB,	  /* the database reported an error (already reported) */
+	ERR_STOP, /* a stop was requested (not a failure) */
 	ERR_LAST
 };
 

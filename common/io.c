@@ -55,15 +55,16 @@ static struct {
 } plan;
 
 static const char *const op_names[IO_OP_COUNT] = {
-	"open", "write", "read", "sync", "rename", "unlink", "truncate", "mkdir",
+	"open",	  "write",  "read",	"sync",
+	"rename", "unlink", "truncate", "mkdir",
 };
 
 static const struct {
 	const char *name;
 	int err;
 } errno_names[] = {
-	{"EIO", EIO},       {"ENOSPC", ENOSPC}, {"EINTR", EINTR},
-	{"EAGAIN", EAGAIN}, {"EROFS", EROFS},   {"EDQUOT", EDQUOT},
+	{"EIO", EIO},	    {"ENOSPC", ENOSPC}, {"EINTR", EINTR},
+	{"EAGAIN", EAGAIN}, {"EROFS", EROFS},	{"EDQUOT", EDQUOT},
 	{"EBADF", EBADF},   {"ENOMEM", ENOMEM},
 };
 
@@ -88,7 +89,8 @@ static int parse_rule(const char *s, struct fault_rule *r)
 	r->op = (enum io_op)i;
 	errno = 0;
 	r->n = strtoul(colon + 1, &end, 10);
-	if (errno || r->n == 0 || (end != eq && !(*end == '+' && end + 1 == eq)))
+	if (errno || r->n == 0 ||
+	    (end != eq && !(*end == '+' && end + 1 == eq)))
 		return -EINVAL;
 	r->persistent = *end == '+';
 	snprintf(what, sizeof(what), "%s", eq + 1);

@@ -153,8 +153,8 @@ void json_str(struct jbuf *b, const char *s, size_t n)
 
 void json_b64(struct jbuf *b, const void *data, size_t n)
 {
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr"
+				  "stuvwxyz0123456789+/";
 	const unsigned char *p = data;
 	size_t i, out = 4 * ((n + 2) / 3);
 	char *d;

@@ -32,8 +32,8 @@
 #include <string.h>
 #include <time.h>
 
-#define READ_CHUNK 4096      /* raw records per partition per round */
-#define IDLE_WAIT_MS 200     /* ring wait before re-reading land.ckpt */
+#define READ_CHUNK 4096	 /* raw records per partition per round */
+#define IDLE_WAIT_MS 200 /* ring wait before re-reading land.ckpt */
 
 /* A growable buffer of complete frames for one log. */
 struct frames {
@@ -46,14 +46,14 @@ struct dec_part {
 	char topic[LOG_CK_TOPIC_MAX + 1];
 	int32_t partition;
 	uint32_t topic_id;
-	struct log_rd *rd;      /* the raw zone */
-	struct log_pos pos;     /* the next raw record to decode */
-	int64_t next;           /* its offset, or -1 if not known yet */
+	struct log_rd *rd;	 /* the raw zone */
+	struct log_pos pos;	 /* the next raw record to decode */
+	int64_t next;		 /* its offset, or -1 if not known yet */
 	struct log_pos frontier; /* land's durable end */
-	struct log_dir *out;    /* decoded log */
-	struct log_dir *q;      /* quarantine log */
+	struct log_dir *out;	 /* decoded log */
+	struct log_dir *q;	 /* quarantine log */
 	uint64_t outcomes;
-	bool dirty;             /* outcomes written since the last commit */
+	bool dirty; /* outcomes written since the last commit */
 	struct log_pos out_start;
 	int64_t last_offset;
 };
@@ -70,7 +70,7 @@ struct dec_stage {
 	struct shm_ring *in;  /* land -> decode */
 	struct shm_ring *out; /* decode -> transform */
 	struct frames fo, fq;
-	uint64_t pending;     /* outcomes not yet committed */
+	uint64_t pending; /* outcomes not yet committed */
 	int64_t pending_since;
 	struct dec_stage_stats st;
 	struct log_dir_opts oopts, qopts;
@@ -383,7 +383,8 @@ static bool drain_ring(struct dec_stage *s)
 				p->frontier = f;
 		}
 	if (n < 0) {
-		diag_warn("land->decode ring: impossible indices; reopening it");
+		diag_warn(
+			"land->decode ring: impossible indices; reopening it");
 		shm_ring_close(s->in);
 		s->in = NULL;
 	}
@@ -392,8 +393,7 @@ static bool drain_ring(struct dec_stage *s)
 
 /* --- decoding and committing ---------------------------------------------- */
 
-static int decode_some(struct dec_stage *s, struct dec_part *p,
-		       unsigned max)
+static int decode_some(struct dec_stage *s, struct dec_part *p, unsigned max)
 {
 	struct log_rec raw;
 	struct log_pos at;

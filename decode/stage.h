@@ -35,16 +35,14 @@ int dec_stage_new(const struct cfg *cfg, struct dec_stage **out);
  * checkpoint is not advanced past it). With @once, return 0 as soon as
  * everything up to land's frontier is decoded and committed (batch use:
  * rebuild, tests). */
-int dec_stage_run(struct dec_stage *s, volatile sig_atomic_t *stop,
-		  int once);
+int dec_stage_run(struct dec_stage *s, volatile sig_atomic_t *stop, int once);
 
 struct dec_stage_stats {
-	uint64_t decoded;           /* outcomes written, decoded or not */
-	uint64_t quarantined[8];    /* by enum log_dec_reason */
+	uint64_t decoded;	 /* outcomes written, decoded or not */
+	uint64_t quarantined[8]; /* by enum log_dec_reason */
 	uint64_t batches;
 };
-void dec_stage_get_stats(const struct dec_stage *s,
-			 struct dec_stage_stats *st);
+void dec_stage_get_stats(const struct dec_stage *s, struct dec_stage_stats *st);
 
 /* dec_stage_free - NULL accepted. Nothing is committed. */
 void dec_stage_free(struct dec_stage *s);

@@ -47,8 +47,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			 rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
 	struct land *l = opaque;
-	bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk),
-				  "COOPERATIVE") == 0;
+	bool cooperative =
+		strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
 	rd_kafka_error_t *error = NULL;
 	rd_kafka_resp_err_t aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
 
@@ -80,8 +80,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	}
 }
 
-static void error_cb(rd_kafka_t *rk, int err, const char *reason,
-		     void *opaque)
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	static int64_t last;
 	struct timespec ts;
@@ -110,9 +109,10 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
 		   const char *buf)
 {
 	(void)rk;
-	diag(level <= 3 ? DIAG_ERR : level <= 4 ? DIAG_WARN
-			 : level <= 6	       ? DIAG_INFO
-						: DIAG_DEBUG,
+	diag(level <= 3	  ? DIAG_ERR
+	     : level <= 4 ? DIAG_WARN
+	     : level <= 6 ? DIAG_INFO
+			  : DIAG_DEBUG,
 	     "librdkafka %s: %s", fac, buf);
 }
 

@@ -60,8 +60,8 @@ struct land_part {
 	int assigned;
 	struct chunk *chunk; /* open: framed records not yet written */
 	int have_next;
-	int64_t next;         /* the offset after the last record framed */
-	uint64_t mark;        /* id of the open epoch it is listed in */
+	int64_t next;	      /* the offset after the last record framed */
+	uint64_t mark;	      /* id of the open epoch it is listed in */
 	int64_t durable_next; /* the offset after the last durable record */
 	int64_t committed;    /* last offset committed to Kafka, or -1 */
 };
@@ -77,7 +77,7 @@ struct epoch {
 	uint64_t id;
 	enum ep_state state;
 	unsigned writes; /* submitted, not completed */
-	unsigned syncs;  /* fsyncs in flight */
+	unsigned syncs;	 /* fsyncs in flight */
 	struct ep_entry *e;
 	size_t n, cap;
 	uint64_t bytes;
@@ -232,8 +232,8 @@ static void chunk_done(void *arg, int res)
 		diag_err("%s/%020llu.log: write of %u bytes at position %llu "
 			 "failed: %s%s; nothing past the last checkpoint is "
 			 "committed",
-			 log_dir_path(p->d), (unsigned long long)c->seg,
-			 c->len, (unsigned long long)c->pos, err_str(res),
+			 log_dir_path(p->d), (unsigned long long)c->seg, c->len,
+			 (unsigned long long)c->pos, err_str(res),
 			 res == -ENOSPC ? " (the disk is full)" : "");
 		set_fatal(l, res);
 	}
@@ -264,7 +264,8 @@ static int submit_chunk(struct land *l, struct chunk *c)
 	c->pos = sp.pos;
 	c->ep = l->open;
 	l->open->writes++;
-	ret = land_io_write(l->io, sp.fd, c->buf, c->len, sp.pos, chunk_done, c);
+	ret = land_io_write(l->io, sp.fd, c->buf, c->len, sp.pos, chunk_done,
+			    c);
 	if (ret < 0) {
 		l->open->writes--;
 		chunk_release(l, c);
@@ -323,8 +324,8 @@ static void commit_offsets(struct land *l, bool sync)
 
 	if (!l->rk)
 		return;
-	list = rd_kafka_topic_partition_list_new((int)(l->nparts ? l->nparts
-								  : 1));
+	list = rd_kafka_topic_partition_list_new(
+		(int)(l->nparts ? l->nparts : 1));
 	for (i = 0; i < l->nparts; i++) {
 		struct land_part *p = l->parts[i];
 
@@ -444,8 +445,7 @@ static int close_epoch(struct land *l)
 
 /* --- framing -------------------------------------------------------------- */
 
-static struct chunk *chunk_new(struct land *l, struct land_part *p,
-			       size_t need)
+static struct chunk *chunk_new(struct land *l, struct land_part *p, size_t need)
 {
 	struct chunk *c = l->free_desc;
 	char *buf = NULL;
@@ -772,8 +772,8 @@ static void skip_landed_elsewhere(struct land *l,
 		return;
 	}
 	for (i = 0; i < q->cnt; i++) {
-		struct land_part *p = part_get(l, q->elems[i].topic,
-					       q->elems[i].partition);
+		struct land_part *p =
+			part_get(l, q->elems[i].topic, q->elems[i].partition);
 
 		if (!p || !p->have_next || q->elems[i].err ||
 		    q->elems[i].offset <= p->next)
@@ -852,8 +852,9 @@ int land_revoke(struct land *l, rd_kafka_topic_partition_list_t *parts,
 		rd_kafka_resp_err_t err;
 
 		for (i = 0; i < parts->cnt; i++) {
-			struct land_part *p = part_get(l, parts->elems[i].topic,
-						       parts->elems[i].partition);
+			struct land_part *p =
+				part_get(l, parts->elems[i].topic,
+					 parts->elems[i].partition);
 
 			if (p && p->assigned && p->have_next)
 				rd_kafka_topic_partition_list_add(
@@ -929,7 +930,8 @@ int land_new(const struct cfg *cfg, struct land **out)
 	epoch_open(l, &l->eps[0]);
 	epoch_open(l, &l->eps[1]);
 
-	ret = shm_ring_name(name, sizeof(name), cfg->instance, "land", "decode");
+	ret = shm_ring_name(name, sizeof(name), cfg->instance, "land",
+			    "decode");
 	if (ret == 0)
 		ret = shm_ring_open(name, (uint32_t)cfg->land_ring_capacity,
 				    SHM_RING_PRODUCER, &l->ring);

@@ -73,10 +73,10 @@ int land_wait_fd(const struct land *l);
 int land_timeout_ms(const struct land *l);
 
 struct land_stats {
-	uint64_t records;    /* framed */
-	uint64_t bytes;      /* framed bytes */
-	uint64_t skipped;    /* already landed (redelivered) */
-	uint64_t epochs;     /* completed */
+	uint64_t records; /* framed */
+	uint64_t bytes;	  /* framed bytes */
+	uint64_t skipped; /* already landed (redelivered) */
+	uint64_t epochs;  /* completed */
 	uint64_t ring_overflows;
 };
 void land_get_stats(const struct land *l, struct land_stats *st);

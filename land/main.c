@@ -49,7 +49,8 @@ static void usage(FILE *out)
 		"checkpointed. Restarts resume from the local checkpoint.\n"
 		"\n"
 		"  -c, --config CONF    the rawzone.conf to read (required)\n"
-		"  -X SECTION.KEY=VALUE override one config value (repeatable)\n"
+		"  -X SECTION.KEY=VALUE override one config value "
+		"(repeatable)\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"Signals: SIGTERM or SIGINT land what is in flight, "
@@ -84,8 +85,7 @@ static void report(const struct land *l, int64_t *last_ms,
 		  "epochs, %llu redelivered skipped, %llu ring overflows",
 		  (unsigned long long)st.records, (double)st.bytes / 1e6,
 		  secs > 0 ? (double)(st.records - last->records) / secs : 0.0,
-		  (unsigned long long)st.epochs,
-		  (unsigned long long)st.skipped,
+		  (unsigned long long)st.epochs, (unsigned long long)st.skipped,
 		  (unsigned long long)st.ring_overflows);
 	*last = st;
 	*last_ms = now;
@@ -190,8 +190,8 @@ int main(int argc, char **argv)
 	while (!stop_requested) {
 		ssize_t n, i;
 
-		n = rd_kafka_consume_batch_queue(q, 0, msgs,
-						 (size_t)cfg->land_batch_records);
+		n = rd_kafka_consume_batch_queue(
+			q, 0, msgs, (size_t)cfg->land_batch_records);
 		for (i = 0; i < n; i++) {
 			rd_kafka_message_t *m = msgs[i];
 

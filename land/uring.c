@@ -40,8 +40,8 @@ struct land_io {
 	size_t region_len;
 	struct uop *free;
 	struct uop *pend_head, *pend_tail; /* waiting for an SQE */
-	unsigned inflight;                 /* pending + in the kernel */
-	unsigned unsubmitted;              /* SQEs prepared, not entered */
+	unsigned inflight;		   /* pending + in the kernel */
+	unsigned unsubmitted;		   /* SQEs prepared, not entered */
 };
 
 int land_io_new(unsigned depth, void *region, size_t region_len,
@@ -59,7 +59,8 @@ int land_io_new(unsigned depth, void *region, size_t region_len,
 		diag_err("io_uring_queue_init(%u): %s%s", depth, strerror(-ret),
 			 ret == -EPERM || ret == -ENOSYS
 				 ? " (io_uring is disabled or not permitted "
-				   "here: see /proc/sys/kernel/io_uring_disabled)"
+				   "here: see "
+				   "/proc/sys/kernel/io_uring_disabled)"
 				 : "");
 		free(io);
 		return ret;
@@ -207,7 +208,7 @@ int land_io_submit(struct land_io *io)
 	if (ret < 0)
 		return ret;
 	io->unsubmitted -= (unsigned)ret < io->unsubmitted ? (unsigned)ret
-							    : io->unsubmitted;
+							   : io->unsubmitted;
 	return 0;
 }
 

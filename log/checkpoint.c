@@ -275,8 +275,8 @@ static void fill_slot(unsigned char *slot, const struct log_ck *ck,
 
 /* Write a whole new file through a temporary one: the slot of @seq holds
  * @ck, the other is empty. */
-static int create_file(const char *path, const struct log_ck *ck,
-		       uint64_t seq, size_t len)
+static int create_file(const char *path, const struct log_ck *ck, uint64_t seq,
+		       size_t len)
 {
 	uint32_t slot_size = CK_SLOT_MIN;
 	struct ck_hdr h = {.magic = CK_MAGIC, .version = CK_VERSION};

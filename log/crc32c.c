@@ -102,8 +102,9 @@ static void lane_init(void)
 	lane_shift_k = x8n_mod(LANE);
 }
 
-__attribute__((target("sse4.2"))) static uint32_t
-crc32c_hw(uint32_t crc, const void *buf, size_t len)
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc,
+							    const void *buf,
+							    size_t len)
 {
 	const unsigned char *p = buf;
 	uint64_t c0 = ~crc;

@@ -171,8 +171,7 @@ void log_dir_note(struct log_dir *d, int64_t offset, uint64_t pos)
 {
 	d->have_last = true;
 	d->last_offset = offset;
-	if (!d->o.index_interval ||
-	    pos - d->idx_last_pos < d->o.index_interval)
+	if (!d->o.index_interval || pos - d->idx_last_pos < d->o.index_interval)
 		return;
 	if (d->npend == d->cap_pend) {
 		size_t cap = d->cap_pend ? d->cap_pend * 2 : 64;
@@ -242,8 +241,7 @@ int log_dir_recover(struct log_dir *d, const struct log_pos *durable,
 				 (unsigned long long)durable->pos,
 				 fd < 0 ? err_str(fd)
 					: "the file is shorter than that");
-			ret = fd < 0 && fd != -ERR_CORRUPT &&
-					      fd != -ERR_FORMAT
+			ret = fd < 0 && fd != -ERR_CORRUPT && fd != -ERR_FORMAT
 				      ? fd
 				      : -ERR_CORRUPT;
 			goto out;
@@ -387,7 +385,8 @@ int log_dir_reserve(struct log_dir *d, int64_t first, size_t len,
 	uint64_t base;
 	int fd, ret;
 
-	if (d->o.keyed && (first < 0 || (d->have_last && first <= d->last_offset)))
+	if (d->o.keyed &&
+	    (first < 0 || (d->have_last && first <= d->last_offset)))
 		return -ERR_ORDER;
 	if (d->have_seg && (d->end < d->o.segment_bytes || d->old_fd >= 0))
 		goto reserve;
@@ -401,7 +400,8 @@ int log_dir_reserve(struct log_dir *d, int64_t first, size_t len,
 		ret = log_seg_list(d->path, &bases, &n);
 		if (ret < 0)
 			return ret;
-		base = d->o.keyed ? (uint64_t)first : (n ? bases[n - 1] + 1 : 0);
+		base = d->o.keyed ? (uint64_t)first
+				  : (n ? bases[n - 1] + 1 : 0);
 		if (n && base <= bases[n - 1]) {
 			free(bases);
 			return -ERR_ORDER;
@@ -472,7 +472,8 @@ int log_dir_place(struct log_dir *d, const void *frames, size_t len,
 	for (off = 0; off < len; off += flen) {
 		int64_t o;
 
-		memcpy(&flen, p + off + offsetof(struct log_rec_hdr, length), 4);
+		memcpy(&flen, p + off + offsetof(struct log_rec_hdr, length),
+		       4);
 		memcpy(&o, p + off + offsetof(struct log_rec_hdr, offset), 8);
 		log_dir_note(d, o, sp->pos + off);
 	}

@@ -27,9 +27,9 @@
 struct log_dir_opts {
 	enum log_zone zone;
 	int32_t partition;
-	uint64_t segment_bytes;  /* roll once the active segment is this big */
+	uint64_t segment_bytes;	 /* roll once the active segment is this big */
 	uint32_t index_interval; /* bytes between index entries; 0: no index */
-	uint32_t max_record;     /* largest frame accepted */
+	uint32_t max_record;	 /* largest frame accepted */
 	bool keyed; /* segments named by their first offset, and offsets
 		       strictly increase (the raw zone); else ordinal bases */
 	bool cut_past_durable; /* recovery drops even verified records past
@@ -42,12 +42,12 @@ struct log_dir;
 
 /* What recovery found. */
 struct log_recovery {
-	struct log_pos end;       /* the end of verified data */
-	bool have_last;           /* a record was verified past the start */
-	int64_t last_offset;      /* ...the last one: its offset, */
-	int64_t last_timestamp;   /* timestamp */
+	struct log_pos end;	  /* the end of verified data */
+	bool have_last;		  /* a record was verified past the start */
+	int64_t last_offset;	  /* ...the last one: its offset, */
+	int64_t last_timestamp;	  /* timestamp */
 	struct log_pos last_pos;  /* and position */
-	uint64_t records;         /* records verified */
+	uint64_t records;	  /* records verified */
 	uint64_t truncated_bytes; /* torn tail cut off */
 	unsigned removed_segments;
 };
@@ -76,7 +76,7 @@ int log_dir_recover(struct log_dir *d, const struct log_pos *durable,
 
 /* Where appended bytes go. */
 struct log_span {
-	int fd;       /* the active segment, open read-write */
+	int fd;	      /* the active segment, open read-write */
 	uint64_t seg; /* its base */
 	uint64_t pos; /* file position of the first byte */
 };

@@ -36,12 +36,12 @@ enum {
  * raw pos); the decoded and quarantine logs are durable up to their
  * (seg, pos). Transform reads the decoded log up to (out seg, out pos). */
 enum {
-	DEC_CK_RAW_SEG = 0,  /* raw zone: the next record to decode */
+	DEC_CK_RAW_SEG = 0, /* raw zone: the next record to decode */
 	DEC_CK_RAW_POS = 1,
 	DEC_CK_RAW_NEXT = 2, /* its Kafka offset (the next to decode) */
 	DEC_CK_OUT_SEG = 3,  /* decoded log: durable end */
 	DEC_CK_OUT_POS = 4,
-	DEC_CK_Q_SEG = 5,    /* quarantine log: durable end */
+	DEC_CK_Q_SEG = 5, /* quarantine log: durable end */
 	DEC_CK_Q_POS = 6,
 	DEC_CK_OUTCOMES = 7, /* outcomes written to the decoded log, ever */
 };

@@ -285,8 +285,8 @@ int log_rd_seek_offset(struct log_rd *rd, int64_t offset)
 	for (i = 0; i < rd->nbases && (int64_t)rd->bases[i] <= offset; i++)
 		base = rd->bases[i];
 	pos = LOG_SEG_HDR_SIZE;
-	if (offset >= 0 && log_idx_load(rd->dir, base, UINT64_MAX, &idx, &n) ==
-				   0) {
+	if (offset >= 0 &&
+	    log_idx_load(rd->dir, base, UINT64_MAX, &idx, &n) == 0) {
 		pos = log_idx_lookup(idx, n, offset);
 		free(idx);
 	}

@@ -180,8 +180,8 @@ int log_rec_hdr_next(struct log_rec_hdr_it *it, const char **name,
 		return -ERR_CORRUPT;
 	*name = (const char *)it->p + LOG_REC_HDR_ENTRY_SIZE;
 	*name_len = nl;
-	*value = vl == LOG_REC_NULL ? NULL
-				    : it->p + LOG_REC_HDR_ENTRY_SIZE + nl;
+	*value =
+		vl == LOG_REC_NULL ? NULL : it->p + LOG_REC_HDR_ENTRY_SIZE + nl;
 	*value_len = vbytes;
 	it->p += LOG_REC_HDR_ENTRY_SIZE + nl + vbytes;
 	it->left--;
@@ -207,8 +207,7 @@ void *log_rec_hdr_put(void *dst, const char *name, uint32_t name_len,
 }
 
 int log_rec_hdr_find(const struct log_rec *rec, const char *name,
-		     uint32_t name_len, const void **value,
-		     uint32_t *value_len)
+		     uint32_t name_len, const void **value, uint32_t *value_len)
 {
 	struct log_rec_hdr_it it;
 	const char *n;

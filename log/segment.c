@@ -159,8 +159,7 @@ int log_seg_check_hdr(const void *buf, uint64_t base, enum log_zone zone)
 	return 0;
 }
 
-int log_seg_open(const char *dir, uint64_t base, enum log_zone zone,
-		 int flags)
+int log_seg_open(const char *dir, uint64_t base, enum log_zone zone, int flags)
 {
 	unsigned char hdr[LOG_SEG_HDR_SIZE];
 	char path[PATH_MAX];
@@ -242,8 +241,7 @@ out_close:
 	return ret;
 }
 
-uint64_t log_idx_lookup(const struct log_idx_entry *e, size_t n,
-			int64_t offset)
+uint64_t log_idx_lookup(const struct log_idx_entry *e, size_t n, int64_t offset)
 {
 	size_t lo = 0, hi = n;
 

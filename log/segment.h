@@ -84,8 +84,7 @@ int log_seg_check_hdr(const void *buf, uint64_t base, enum log_zone zone);
 /* log_seg_open - open segment @base of @dir (O_RDONLY or O_RDWR in
  * @flags) and verify its header. Returns the fd, or -errno, -ERR_CORRUPT,
  * -ERR_FORMAT; a file shorter than the header is -ERR_CORRUPT. */
-int log_seg_open(const char *dir, uint64_t base, enum log_zone zone,
-		 int flags);
+int log_seg_open(const char *dir, uint64_t base, enum log_zone zone, int flags);
 
 /* Index entries. */
 struct log_idx_entry {

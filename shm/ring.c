@@ -135,7 +135,8 @@ static void read_boot_id(uint8_t out[16])
 
 static size_t map_size(uint32_t capacity)
 {
-	return SHM_RING_HDR_SIZE + (size_t)capacity * sizeof(struct shm_ring_entry);
+	return SHM_RING_HDR_SIZE +
+	       (size_t)capacity * sizeof(struct shm_ring_entry);
 }
 
 static long futex(_Atomic uint32_t *addr, int op, uint32_t val,
@@ -221,9 +222,9 @@ static int create(const char *name, uint32_t capacity, struct ring_hdr **hp,
 	h->capacity = capacity;
 	h->creator_uid = (uint32_t)geteuid();
 	read_boot_id(h->boot_id);
-	h->generation = ((uint64_t)ts.tv_sec * 1000000000ull +
-			 (uint64_t)ts.tv_nsec) ^
-			((uint64_t)getpid() << 40);
+	h->generation =
+		((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec) ^
+		((uint64_t)getpid() << 40);
 	/* Pairs with validate()'s acquire load of the magic. */
 	atomic_store_explicit((_Atomic uint64_t *)&h->magic, SHM_RING_MAGIC,
 			      memory_order_release);
@@ -327,8 +328,9 @@ uint32_t shm_ring_publish(struct shm_ring *r, const struct shm_ring_entry *e,
 					  memory_order_relaxed);
 	if (k == 0)
 		return 0;
-	atomic_store_explicit(&h->head, head + k, memory_order_release); /* P2 */
-	atomic_thread_fence(memory_order_seq_cst);			  /* F1 */
+	atomic_store_explicit(&h->head, head + k,
+			      memory_order_release); /* P2 */
+	atomic_thread_fence(memory_order_seq_cst);   /* F1 */
 	if (atomic_load_explicit(&h->sleeping, memory_order_relaxed))
 		futex(&h->head, FUTEX_WAKE, 1, NULL);
 	return k;

@@ -24,12 +24,12 @@
 
 /* One entry: 32 bytes, fixed. */
 struct shm_ring_entry {
-	uint32_t topic_id;  /* shm_topic_id() of the topic name */
+	uint32_t topic_id; /* shm_topic_id() of the topic name */
 	int32_t partition;
-	int64_t offset;     /* Kafka offset of the last record covered */
-	uint64_t seg;       /* segment base of the covered bytes */
-	uint32_t pos;       /* file position where they start */
-	uint32_t len;       /* and their length; pos + len is the frontier */
+	int64_t offset; /* Kafka offset of the last record covered */
+	uint64_t seg;	/* segment base of the covered bytes */
+	uint32_t pos;	/* file position where they start */
+	uint32_t len;	/* and their length; pos + len is the frontier */
 };
 
 enum shm_ring_role { SHM_RING_PRODUCER, SHM_RING_CONSUMER };

@@ -13,36 +13,36 @@
 
 #define TEST_SKIP 77
 
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n",       \
-				__FILE__, __LINE__, #cond);                \
-			exit(1);                                           \
-		}                                                          \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, \
+				__LINE__, #cond);                              \
+			exit(1);                                               \
+		}                                                              \
 	} while (0)
 
-#define CHECK_EQ(a, b)                                                     \
-	do {                                                               \
-		long long a_ = (long long)(a), b_ = (long long)(b);        \
-		if (a_ != b_) {                                            \
-			fprintf(stderr,                                    \
-				"%s:%d: CHECK_EQ failed: %s == %s "        \
-				"(%lld != %lld)\n",                        \
-				__FILE__, __LINE__, #a, #b, a_, b_);       \
-			exit(1);                                           \
-		}                                                          \
+#define CHECK_EQ(a, b)                                                         \
+	do {                                                                   \
+		long long a_ = (long long)(a), b_ = (long long)(b);            \
+		if (a_ != b_) {                                                \
+			fprintf(stderr,                                        \
+				"%s:%d: CHECK_EQ failed: %s == %s "            \
+				"(%lld != %lld)\n",                            \
+				__FILE__, __LINE__, #a, #b, a_, b_);           \
+			exit(1);                                               \
+		}                                                              \
 	} while (0)
 
-#define CHECK_OK(expr)                                                     \
-	do {                                                               \
-		long long r_ = (long long)(expr);                          \
-		if (r_ < 0) {                                              \
-			fprintf(stderr, "%s:%d: %s failed: %lld (%s)\n",   \
-				__FILE__, __LINE__, #expr, r_,             \
-				err_str((int)r_));                         \
-			exit(1);                                           \
-		}                                                          \
+#define CHECK_OK(expr)                                                         \
+	do {                                                                   \
+		long long r_ = (long long)(expr);                              \
+		if (r_ < 0) {                                                  \
+			fprintf(stderr, "%s:%d: %s failed: %lld (%s)\n",       \
+				__FILE__, __LINE__, #expr, r_,                 \
+				err_str((int)r_));                             \
+			exit(1);                                               \
+		}                                                              \
 	} while (0)
 
 /* A scratch directory under $TMPDIR (or /tmp), removed by test_cleanup. */

@@ -142,8 +142,8 @@ int main(void)
 			off_t off;
 			size_t n;
 		} fields[] = {
-			{0, 8},  /* magic */
-			{8, 4},  /* version */
+			{0, 8},	 /* magic */
+			{8, 4},	 /* version */
 			{12, 4}, /* entry size */
 			{16, 4}, /* capacity */
 			{24, 16} /* boot id */

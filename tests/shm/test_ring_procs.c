@@ -73,8 +73,7 @@ static void produce(struct shm_ring *r, uint64_t from)
 				sched_yield();
 		}
 		seq += n;
-		atomic_store_explicit(&sh->produced, seq,
-				      memory_order_relaxed);
+		atomic_store_explicit(&sh->produced, seq, memory_order_relaxed);
 	}
 }
 
@@ -107,7 +106,8 @@ static int consume(struct shm_ring *r, uint64_t until, int first_gap_ok)
 			if (seq < next)
 				continue; /* a duplicate: already had it */
 			if (seq > next && !(first && first_gap_ok)) {
-				fprintf(stderr, "gap: expected %llu, got %llu\n",
+				fprintf(stderr,
+					"gap: expected %llu, got %llu\n",
 					(unsigned long long)next,
 					(unsigned long long)seq);
 				return 1;

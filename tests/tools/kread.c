@@ -16,19 +16,24 @@
 
 static void b64(const unsigned char *p, size_t n)
 {
-	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst"
+				"uvwxyz0123456789+/";
 	size_t i;
 
 	putchar('"');
 	for (i = 0; i + 2 < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
+		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 |
+			     p[i + 2];
 
-		printf("%c%c%c%c", t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], t[v & 63]);
+		printf("%c%c%c%c", t[v >> 18], t[(v >> 12) & 63],
+		       t[(v >> 6) & 63], t[v & 63]);
 	}
 	if (i < n) {
-		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0);
+		unsigned v = (unsigned)p[i] << 16 |
+			     (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0);
 
-		printf("%c%c%c=", t[v >> 18], t[(v >> 12) & 63], i + 1 < n ? t[(v >> 6) & 63] : '=');
+		printf("%c%c%c=", t[v >> 18], t[(v >> 12) & 63],
+		       i + 1 < n ? t[(v >> 6) & 63] : '=');
 	}
 	putchar('"');
 }
@@ -72,9 +77,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	conf = rd_kafka_conf_new();
-	if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof(err)) ||
+	if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err,
+			      sizeof(err)) ||
 	    rd_kafka_conf_set(conf, "group.id", "kread", err, sizeof(err)) ||
-	    rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err))) {
+	    rd_kafka_conf_set(conf, "enable.auto.commit", "false", err,
+			      sizeof(err))) {
 		fprintf(stderr, "kread: %s\n", err);
 		return 1;
 	}
@@ -86,8 +93,8 @@ int main(int argc, char **argv)
 	{
 		rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
 
-		if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) || md->topic_cnt != 1 ||
-		    md->topics[0].err) {
+		if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) ||
+		    md->topic_cnt != 1 || md->topics[0].err) {
 			fprintf(stderr, "kread: no metadata for %s\n", topic);
 			return 1;
 		}
@@ -99,13 +106,16 @@ int main(int argc, char **argv)
 	for (i = 0; i < np; i++) {
 		int64_t lo, hi;
 
-		if (rd_kafka_query_watermark_offsets(rk, topic, i, &lo, &hi, 10000)) {
-			fprintf(stderr, "kread: no watermarks for partition %d\n", i);
+		if (rd_kafka_query_watermark_offsets(rk, topic, i, &lo, &hi,
+						     10000)) {
+			fprintf(stderr,
+				"kread: no watermarks for partition %d\n", i);
 			return 1;
 		}
 		hw[i] = hi;
 		if (hi > lo) {
-			rd_kafka_topic_partition_list_add(list, topic, i)->offset = lo;
+			rd_kafka_topic_partition_list_add(list, topic, i)
+				->offset = lo;
 			left += hi - lo;
 		}
 	}
@@ -124,12 +134,16 @@ int main(int argc, char **argv)
 		size_t vs, h;
 
 		if (!m) {
-			fprintf(stderr, "kread: timed out with %" PRId64 " records left\n", left);
+			fprintf(stderr,
+				"kread: timed out with %" PRId64
+				" records left\n",
+				left);
 			return 1;
 		}
 		if (m->err) {
 			if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-				fprintf(stderr, "kread: %s\n", rd_kafka_message_errstr(m));
+				fprintf(stderr, "kread: %s\n",
+					rd_kafka_message_errstr(m));
 			rd_kafka_message_destroy(m);
 			continue;
 		}
@@ -140,18 +154,22 @@ int main(int argc, char **argv)
 		ts = rd_kafka_message_timestamp(m, &tt);
 		printf("{\"topic\":");
 		str(topic);
-		printf(",\"partition\":%d,\"offset\":%" PRId64 ",\"timestamp_ms\":%" PRId64
+		printf(",\"partition\":%d,\"offset\":%" PRId64
+		       ",\"timestamp_ms\":%" PRId64
 		       ",\"timestamp_type\":\"%s\",\"key\":",
 		       (int)m->partition, m->offset, ts,
-		       tt == RD_KAFKA_TIMESTAMP_CREATE_TIME ? "create"
-		       : tt == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? "log_append" : "none");
+		       tt == RD_KAFKA_TIMESTAMP_CREATE_TIME	  ? "create"
+		       : tt == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? "log_append"
+								  : "none");
 		if (m->key)
 			b64(m->key, m->key_len);
 		else
 			printf("null");
 		printf(",\"headers\":[");
 		if (rd_kafka_message_headers(m, &hdrs) == 0)
-			for (h = 0; rd_kafka_header_get_all(hdrs, h, &name, &val, &vs) == 0; h++) {
+			for (h = 0; rd_kafka_header_get_all(hdrs, h, &name,
+							    &val, &vs) == 0;
+			     h++) {
 				printf(h ? ",{\"key\":" : "{\"key\":");
 				str(name);
 				printf(",\"value\":");
