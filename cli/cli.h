@@ -31,5 +31,8 @@ int cmd_status(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 /* `rawzone config`: check a config, print values and keys (cli/config.c). */
 int cmd_config(int argc, char **argv);
+/* `rawzone replay`: re-decode from an offset, time or the beginning
+ * (cli/replay.c). */
+int cmd_replay(int argc, char **argv);
 
 #endif

@@ -12,6 +12,8 @@
  */
 #include "decode/stage.h"
 
+#include "decode/stage_impl.h"
+
 #include "common/diag.h"
 #include "common/err.h"
 #include "common/io.h"
@@ -32,51 +34,7 @@
 #include <string.h>
 #include <time.h>
 
-#define READ_CHUNK 4096	 /* raw records per partition per round */
-#define IDLE_WAIT_MS 200 /* ring wait before re-reading land.ckpt */
-
-/* A growable buffer of complete frames for one log. */
-struct frames {
-	unsigned char *p;
-	size_t len, cap;
-	uint32_t n;
-};
-
-struct dec_part {
-	char topic[LOG_CK_TOPIC_MAX + 1];
-	int32_t partition;
-	uint32_t topic_id;
-	struct log_rd *rd;	 /* the raw zone */
-	struct log_pos pos;	 /* the next raw record to decode */
-	int64_t next;		 /* its offset, or -1 if not known yet */
-	struct log_pos frontier; /* land's durable end */
-	struct log_dir *out;	 /* decoded log */
-	struct log_dir *q;	 /* quarantine log */
-	uint64_t outcomes;
-	bool dirty; /* outcomes written since the last commit */
-	struct log_pos out_start;
-	int64_t last_offset;
-};
-
-struct dec_stage {
-	const struct cfg *cfg;
-	struct dec_registry *reg;
-	struct dec_ctx *ctx;
-	struct log_ck ck;
-	char ck_path[PATH_MAX];
-	char land_ck_path[PATH_MAX];
-	struct dec_part **parts;
-	size_t nparts, capparts;
-	struct shm_ring *in;  /* land -> decode */
-	struct shm_ring *out; /* decode -> transform */
-	struct frames fo, fq;
-	uint64_t pending; /* outcomes not yet committed */
-	int64_t pending_since;
-	struct dec_stage_stats st;
-	struct log_dir_opts oopts, qopts;
-};
-
-static int64_t now_ms(void)
+int64_t dec_now_ms(void)
 {
 	struct timespec ts;
 
@@ -105,8 +63,8 @@ static void *frames_room(struct frames *f, size_t n)
 
 /* Frame the outcome @o of raw record @raw into @fo (and a copy of the raw
  * record into @fq when quarantined). Returns 0 or -ENOMEM. */
-static int frame_outcome(struct dec_stage *s, const struct log_rec *raw,
-			 const struct dec_out *o)
+int dec_frame_outcome(struct dec_stage *s, const struct log_rec *raw,
+		      const struct dec_out *o)
 {
 	struct log_rec meta = {
 		.offset = raw->offset,
@@ -177,8 +135,8 @@ static int frame_outcome(struct dec_stage *s, const struct log_rec *raw,
 
 /* --- partitions ----------------------------------------------------------- */
 
-static struct dec_part *part_find(struct dec_stage *s, uint32_t topic_id,
-				  const char *topic, int32_t partition)
+struct dec_part *dec_part_find(struct dec_stage *s, uint32_t topic_id,
+			       const char *topic, int32_t partition)
 {
 	size_t i;
 
@@ -292,7 +250,8 @@ static struct dec_part *part_add(struct dec_stage *s, const char *topic,
 
 	ret = open_log(s, p, LAYOUT_DECODED, &s->oopts,
 		       ce ? ce->v[DEC_CK_OUT_SEG] : 0,
-		       ce ? ce->v[DEC_CK_OUT_POS] : 0, ce != NULL, &p->out);
+		       ce ? ce->v[DEC_CK_OUT_POS] : 0,
+		       ce && ce->v[DEC_CK_OUT_POS] != 0, &p->out);
 	if (ret == 0)
 		ret = open_log(s, p, LAYOUT_QUARANTINE, &s->qopts,
 			       ce ? ce->v[DEC_CK_Q_SEG] : 0,
@@ -309,6 +268,14 @@ static struct dec_part *part_add(struct dec_stage *s, const char *topic,
 		p->pos.pos = ce->v[DEC_CK_RAW_POS];
 		p->next = (int64_t)ce->v[DEC_CK_RAW_NEXT];
 		p->outcomes = ce->v[DEC_CK_OUTCOMES];
+		p->replay_id = ce->v[DEC_CK_REPLAY_ID];
+		p->replay_from = (int64_t)ce->v[DEC_CK_REPLAY_FROM];
+		p->replay_to = (int64_t)ce->v[DEC_CK_REPLAY_TO];
+		p->replay_done = ce->v[DEC_CK_REPLAY_DONE];
+		p->qr.seg = ce->v[DEC_CK_QR_SEG];
+		p->qr.pos = ce->v[DEC_CK_QR_POS];
+		p->qr_end.seg = ce->v[DEC_CK_QR_END_SEG];
+		p->qr_end.pos = ce->v[DEC_CK_QR_END_POS];
 		ret = log_rd_seek(p->rd, p->pos);
 	} else if (ret == 0) {
 		p->pos = log_rd_pos(p->rd);
@@ -329,7 +296,7 @@ static struct dec_part *part_add(struct dec_stage *s, const char *topic,
 }
 
 /* Re-read land's checkpoint: new partitions, new frontiers. */
-static int read_land_ckpt(struct dec_stage *s)
+int dec_read_land_ckpt(struct dec_stage *s)
 {
 	struct log_ck lck = {0};
 	size_t i;
@@ -342,8 +309,8 @@ static int read_land_ckpt(struct dec_stage *s)
 		return ret;
 	for (i = 0; i < lck.n; i++) {
 		const struct log_ck_entry *e = &lck.e[i];
-		struct dec_part *p = part_find(s, shm_topic_id(e->topic),
-					       e->topic, e->partition);
+		struct dec_part *p = dec_part_find(s, shm_topic_id(e->topic),
+						   e->topic, e->partition);
 		struct log_pos f = {e->v[LAND_CK_SEG], e->v[LAND_CK_POS]};
 
 		if (!p) {
@@ -372,8 +339,8 @@ static bool drain_ring(struct dec_stage *s)
 		return false;
 	while ((n = shm_ring_consume(s->in, e, 256)) > 0)
 		for (i = 0; i < n; i++) {
-			struct dec_part *p = part_find(s, e[i].topic_id, NULL,
-						       e[i].partition);
+			struct dec_part *p = dec_part_find(
+				s, e[i].topic_id, NULL, e[i].partition);
 			struct log_pos f = {e[i].seg,
 					    (uint64_t)e[i].pos + e[i].len};
 
@@ -393,6 +360,39 @@ static bool drain_ring(struct dec_stage *s)
 
 /* --- decoding and committing ---------------------------------------------- */
 
+void dec_frames_reset(struct dec_stage *s)
+{
+	s->fo.len = s->fq.len = 0;
+	s->fo.n = s->fq.n = 0;
+}
+
+int dec_frames_write(struct dec_stage *s, struct dec_part *p, unsigned n)
+{
+	int ret;
+
+	if (n == 0)
+		return 0;
+	if (!p->dirty) {
+		p->out_start = log_dir_end(p->out);
+		p->dirty = true;
+	}
+	ret = log_dir_write(p->out, s->fo.p, s->fo.len, NULL);
+	if (ret == 0 && s->fq.len)
+		ret = log_dir_write(p->q, s->fq.p, s->fq.len, NULL);
+	if (ret < 0) {
+		diag_err("%s: write failed: %s%s", log_dir_path(p->out),
+			 err_str(ret),
+			 ret == -ENOSPC ? " (the disk is full)" : "");
+		return ret;
+	}
+	p->outcomes += n;
+	s->st.decoded += n;
+	if (!s->pending)
+		s->pending_since = dec_now_ms();
+	s->pending += n;
+	return (int)n;
+}
+
 static int decode_some(struct dec_stage *s, struct dec_part *p, unsigned max)
 {
 	struct log_rec raw;
@@ -401,8 +401,7 @@ static int decode_some(struct dec_stage *s, struct dec_part *p, unsigned max)
 	unsigned n = 0;
 	int ret;
 
-	s->fo.len = s->fq.len = 0;
-	s->fo.n = s->fq.n = 0;
+	dec_frames_reset(s);
 	while (n < max) {
 		ret = log_rd_next(p->rd, p->frontier, &raw, &at);
 		if (ret == 0)
@@ -424,37 +423,64 @@ static int decode_some(struct dec_stage *s, struct dec_part *p, unsigned max)
 				 (long long)raw.offset);
 			return ret;
 		}
-		ret = frame_outcome(s, &raw, &o);
+		ret = dec_frame_outcome(s, &raw, &o);
 		if (ret < 0)
 			return ret;
 		if (o.reason && o.reason < 8)
 			s->st.quarantined[o.reason]++;
+		if (raw.offset < p->replay_to)
+			p->replay_done++;
 		p->last_offset = raw.offset;
 		n++;
 	}
-	if (n == 0)
-		return 0;
-	if (!p->dirty) {
-		p->out_start = log_dir_end(p->out);
-		p->dirty = true;
+	ret = dec_frames_write(s, p, n);
+	if (ret > 0) {
+		p->pos = log_rd_pos(p->rd);
+		p->next = p->last_offset + 1;
 	}
-	ret = log_dir_write(p->out, s->fo.p, s->fo.len, NULL);
-	if (ret == 0 && s->fq.len)
-		ret = log_dir_write(p->q, s->fq.p, s->fq.len, NULL);
-	if (ret < 0) {
-		diag_err("%s: write failed: %s%s", log_dir_path(p->out),
-			 err_str(ret),
-			 ret == -ENOSPC ? " (the disk is full)" : "");
-		return ret;
+	return ret;
+}
+
+static void ck_store(struct log_ck_entry *ce, const struct dec_part *p)
+{
+	struct log_pos oe = log_dir_end(p->out), qe = log_dir_end(p->q);
+
+	ce->v[DEC_CK_RAW_SEG] = p->pos.seg;
+	ce->v[DEC_CK_RAW_POS] = p->pos.pos;
+	ce->v[DEC_CK_RAW_NEXT] = (uint64_t)p->next;
+	ce->v[DEC_CK_OUT_SEG] = oe.seg;
+	ce->v[DEC_CK_OUT_POS] = oe.pos;
+	ce->v[DEC_CK_Q_SEG] = qe.seg;
+	ce->v[DEC_CK_Q_POS] = qe.pos;
+	ce->v[DEC_CK_OUTCOMES] = p->outcomes;
+	ce->v[DEC_CK_REPLAY_ID] = p->replay_id;
+	ce->v[DEC_CK_REPLAY_FROM] = (uint64_t)p->replay_from;
+	ce->v[DEC_CK_REPLAY_TO] = (uint64_t)p->replay_to;
+	ce->v[DEC_CK_REPLAY_DONE] = p->replay_done;
+	ce->v[DEC_CK_QR_SEG] = p->qr.seg;
+	ce->v[DEC_CK_QR_POS] = p->qr.pos;
+	ce->v[DEC_CK_QR_END_SEG] = p->qr_end.seg;
+	ce->v[DEC_CK_QR_END_POS] = p->qr_end.pos;
+}
+
+int dec_save_checkpoint(struct dec_stage *s)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < s->nparts; i++) {
+		struct log_ck_entry *ce = log_ck_put(&s->ck, s->parts[i]->topic,
+						     s->parts[i]->partition);
+
+		if (!ce)
+			return -ENOMEM;
+		ck_store(ce, s->parts[i]);
 	}
-	p->pos = log_rd_pos(p->rd);
-	p->next = p->last_offset + 1;
-	p->outcomes += n;
-	s->st.decoded += n;
-	if (!s->pending)
-		s->pending_since = now_ms();
-	s->pending += n;
-	return (int)n;
+	ret = log_ck_save(s->ck_path, &s->ck);
+	if (ret < 0)
+		diag_err("%s: checkpoint save failed: %s", s->ck_path,
+			 err_str(ret));
+	return ret;
 }
 
 static int commit(struct dec_stage *s)
@@ -483,33 +509,9 @@ static int commit(struct dec_stage *s)
 		}
 	}
 	io_kill_point("D2");
-	for (i = 0; i < s->nparts; i++) {
-		struct dec_part *p = s->parts[i];
-		struct log_ck_entry *ce;
-		struct log_pos oe, qe;
-
-		if (!p->dirty)
-			continue;
-		ce = log_ck_put(&s->ck, p->topic, p->partition);
-		if (!ce)
-			return -ENOMEM;
-		oe = log_dir_end(p->out);
-		qe = log_dir_end(p->q);
-		ce->v[DEC_CK_RAW_SEG] = p->pos.seg;
-		ce->v[DEC_CK_RAW_POS] = p->pos.pos;
-		ce->v[DEC_CK_RAW_NEXT] = (uint64_t)p->next;
-		ce->v[DEC_CK_OUT_SEG] = oe.seg;
-		ce->v[DEC_CK_OUT_POS] = oe.pos;
-		ce->v[DEC_CK_Q_SEG] = qe.seg;
-		ce->v[DEC_CK_Q_POS] = qe.pos;
-		ce->v[DEC_CK_OUTCOMES] = p->outcomes;
-	}
-	ret = log_ck_save(s->ck_path, &s->ck);
-	if (ret < 0) {
-		diag_err("%s: checkpoint save failed: %s", s->ck_path,
-			 err_str(ret));
+	ret = dec_save_checkpoint(s);
+	if (ret < 0)
 		return ret;
-	}
 	io_kill_point("D3");
 	for (i = 0; i < s->nparts; i++) {
 		struct dec_part *p = s->parts[i];
@@ -546,7 +548,7 @@ static int commit(struct dec_stage *s)
 
 static void report(struct dec_stage *s, int64_t *last_ms, uint64_t *last_n)
 {
-	int64_t now = now_ms();
+	int64_t now = dec_now_ms();
 	double secs = (double)(now - *last_ms) / 1000.0;
 	const uint64_t *q = s->st.quarantined;
 
@@ -566,26 +568,38 @@ static void report(struct dec_stage *s, int64_t *last_ms, uint64_t *last_n)
 
 int dec_stage_run(struct dec_stage *s, volatile sig_atomic_t *stop, int once)
 {
-	int64_t last_report = now_ms(), last_ck_read = 0;
+	int64_t last_report = dec_now_ms(), last_ck_read = 0;
 	uint64_t last_n = 0;
 	int ret;
 
-	ret = read_land_ckpt(s);
+	ret = dec_read_land_ckpt(s);
 	if (ret < 0)
 		return ret;
-	last_ck_read = now_ms();
+	last_ck_read = dec_now_ms();
 	while (!*stop) {
 		bool worked = false;
 		size_t i;
 
-		if (drain_ring(s) || now_ms() - last_ck_read > 1000) {
-			ret = read_land_ckpt(s);
+		if (drain_ring(s) || dec_now_ms() - last_ck_read > 1000) {
+			ret = dec_read_land_ckpt(s);
 			if (ret < 0)
 				return ret;
-			last_ck_read = now_ms();
+			last_ck_read = dec_now_ms();
+		}
+		if (!s->pending &&
+		    dec_now_ms() - s->replay_checked_ms >= REPLAY_CHECK_MS) {
+			ret = dec_replay_apply(s);
+			if (ret < 0)
+				return ret;
+			s->replay_checked_ms = dec_now_ms();
 		}
 		for (i = 0; i < s->nparts && !*stop; i++) {
 			ret = decode_some(s, s->parts[i], READ_CHUNK);
+			if (ret < 0)
+				return ret;
+			if (ret > 0)
+				worked = true;
+			ret = dec_replay_redrive(s, s->parts[i], READ_CHUNK);
 			if (ret < 0)
 				return ret;
 			if (ret > 0)
@@ -599,25 +613,27 @@ int dec_stage_run(struct dec_stage *s, volatile sig_atomic_t *stop, int once)
 		/* Commit when caught up (latency) or when the interval has
 		 * passed (a steady trickle). */
 		if (s->pending &&
-		    (!worked || now_ms() - s->pending_since >=
+		    (!worked || dec_now_ms() - s->pending_since >=
 					s->cfg->dec_fsync_interval_ms)) {
 			ret = commit(s);
 			if (ret < 0)
 				return ret;
 		}
-		if (now_ms() - last_report >= 10000)
+		if (dec_now_ms() - last_report >= 10000)
 			report(s, &last_report, &last_n);
 		if (worked)
 			continue;
 		if (once) {
 			/* Caught up with the frontier as last read: read it
 			 * once more to be sure, then stop. */
-			ret = read_land_ckpt(s);
+			ret = dec_read_land_ckpt(s);
 			if (ret < 0)
 				return ret;
 			for (i = 0; i < s->nparts; i++)
 				if (log_pos_cmp(s->parts[i]->pos,
-						s->parts[i]->frontier) < 0)
+						s->parts[i]->frontier) < 0 ||
+				    log_pos_cmp(s->parts[i]->qr,
+						s->parts[i]->qr_end) < 0)
 					break;
 			if (i == s->nparts)
 				break;
@@ -625,10 +641,10 @@ int dec_stage_run(struct dec_stage *s, volatile sig_atomic_t *stop, int once)
 		}
 		if (s->in) {
 			if (shm_ring_wait(s->in, IDLE_WAIT_MS) == 0) {
-				ret = read_land_ckpt(s);
+				ret = dec_read_land_ckpt(s);
 				if (ret < 0)
 					return ret;
-				last_ck_read = now_ms();
+				last_ck_read = dec_now_ms();
 			}
 		} else {
 			struct timespec ts = {0, 50 * 1000000L};
@@ -684,6 +700,8 @@ int dec_stage_new(const struct cfg *cfg, struct dec_stage **out)
 		 LAYOUT_DECODE_CKPT);
 	snprintf(s->land_ck_path, sizeof(s->land_ck_path), "%s/%s",
 		 cfg->data_dir, LAYOUT_LAND_CKPT);
+	snprintf(s->replay_path, sizeof(s->replay_path), "%s/%s", cfg->data_dir,
+		 LAYOUT_REPLAY_REQUEST);
 
 	ret = dec_registry_load(cfg->dec_registry, &s->reg);
 	if (ret < 0) {
@@ -730,6 +748,7 @@ void dec_stage_free(struct dec_stage *s)
 		return;
 	for (i = 0; i < s->nparts; i++) {
 		log_rd_close(s->parts[i]->rd);
+		log_rd_close(s->parts[i]->qrd);
 		log_dir_close(s->parts[i]->out);
 		log_dir_close(s->parts[i]->q);
 		free(s->parts[i]);

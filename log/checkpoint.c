@@ -90,12 +90,23 @@ struct log_ck_entry *log_ck_put(struct log_ck *ck, const char *topic,
 	return e;
 }
 
+/* Fields stored for @e: up to its last non-zero one. */
+static uint8_t nfields(const struct log_ck_entry *e)
+{
+	uint8_t nf = LOG_CK_FIELDS;
+
+	while (nf > 0 && e->v[nf - 1] == 0)
+		nf--;
+	return nf;
+}
+
 static size_t encoded_size(const struct log_ck *ck)
 {
 	size_t sz = 0, i;
 
 	for (i = 0; i < ck->n; i++)
-		sz += 2 + strlen(ck->e[i].topic) + 4 + 1 + 8 * LOG_CK_FIELDS;
+		sz += 2 + strlen(ck->e[i].topic) + 4 + 1 +
+		      8 * (size_t)nfields(&ck->e[i]);
 	return sz;
 }
 
@@ -105,15 +116,15 @@ static void encode(const struct log_ck *ck, unsigned char *p)
 
 	for (i = 0; i < ck->n; i++) {
 		uint16_t tl = (uint16_t)strlen(ck->e[i].topic);
-		uint8_t nf = LOG_CK_FIELDS;
+		uint8_t nf = nfields(&ck->e[i]);
 
 		memcpy(p, &tl, 2);
 		memcpy(p + 2, ck->e[i].topic, tl);
 		p += 2 + tl;
 		memcpy(p, &ck->e[i].partition, 4);
 		memcpy(p + 4, &nf, 1);
-		memcpy(p + 5, ck->e[i].v, 8 * LOG_CK_FIELDS);
-		p += 5 + 8 * LOG_CK_FIELDS;
+		memcpy(p + 5, ck->e[i].v, 8 * (size_t)nf);
+		p += 5 + 8 * (size_t)nf;
 	}
 }
 

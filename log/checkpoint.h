@@ -15,7 +15,8 @@
  * size, u32 reserved, u32 CRC of the first 20 bytes), slot i at
  * 4096 + i * slot_size. Slot: u32 magic, u32 CRC of the rest of the used
  * slot, u64 sequence, u32 payload length, u32 entries, then the entries:
- * u16 topic length, topic, i32 partition, u8 field count, u64 fields.
+ * u16 topic length, topic, i32 partition, u8 field count, u64 fields
+ * (trailing zero fields are not stored; missing ones read as zero).
  */
 #ifndef RZ_LOG_CHECKPOINT_H
 #define RZ_LOG_CHECKPOINT_H
@@ -24,7 +25,7 @@
 #include <stdint.h>
 
 #define LOG_CK_TOPIC_MAX 249 /* Kafka's limit on topic names */
-#define LOG_CK_FIELDS 8
+#define LOG_CK_FIELDS 16
 
 /* One partition's entry; the stage gives the fields their meaning. */
 struct log_ck_entry {
