@@ -53,7 +53,7 @@ $(DEPS_OK): deploy/install-deps
 CORE_SRCS := $(wildcard common/*.c log/*.c shm/*.c)
 CORE_OBJS := $(CORE_SRCS:%.c=$(O)/%.o)
 CORE_LIB := $(O)/librawzone-core.a
-CORE_LIBS := -linih -lrt
+CORE_LIBS := -linih -lrt -lprotobuf-c
 
 $(CORE_LIB): $(CORE_OBJS)
 	@rm -f $@
