@@ -34,5 +34,7 @@ int cmd_config(int argc, char **argv);
 /* `rawzone replay`: re-decode from an offset, time or the beginning
  * (cli/replay.c). */
 int cmd_replay(int argc, char **argv);
+/* `rawzone diff`: compare two databases (cli/diff.c). */
+int cmd_diff(int argc, char **argv);
 
 #endif

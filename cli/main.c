@@ -15,6 +15,7 @@ const struct cli_cmd cli_cmds[] = {
 	 "print the records of a zone (raw, decoded, quarantine)"},
 	{"config", cmd_config,
 	 "check a config file, print a value or every key"},
+	{"diff", cmd_diff, "compare two databases row by row"},
 	{"replay", cmd_replay,
 	 "decode partitions again (after a schema fix) while the pipeline "
 	 "runs"},

@@ -387,6 +387,9 @@ int dec_frames_write(struct dec_stage *s, struct dec_part *p, unsigned n)
 	}
 	p->outcomes += n;
 	s->st.decoded += n;
+	s->st.last_ms = dec_now_ms();
+	if (!s->st.first_ms)
+		s->st.first_ms = s->st.last_ms;
 	if (!s->pending)
 		s->pending_since = dec_now_ms();
 	s->pending += n;
@@ -654,6 +657,14 @@ int dec_stage_run(struct dec_stage *s, volatile sig_atomic_t *stop, int once)
 	}
 	ret = commit(s);
 	report(s, &last_report, &last_n);
+	{
+		double secs = (double)(s->st.last_ms - s->st.first_ms) / 1000.0;
+
+		diag_info("totals: %llu records decoded in %.2f s of decoding "
+			  "(%.0f records/s)",
+			  (unsigned long long)s->st.decoded, secs,
+			  secs > 0 ? (double)s->st.decoded / secs : 0.0);
+	}
 	return ret;
 }
 

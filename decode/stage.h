@@ -41,6 +41,7 @@ struct dec_stage_stats {
 	uint64_t decoded;	 /* outcomes written, decoded or not */
 	uint64_t quarantined[8]; /* by enum log_dec_reason */
 	uint64_t batches;
+	int64_t first_ms, last_ms; /* times of the first and last outcome */
 };
 void dec_stage_get_stats(const struct dec_stage *s, struct dec_stage_stats *st);
 

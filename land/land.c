@@ -607,6 +607,12 @@ int land_add(struct land *l, const rd_kafka_message_t *m)
 	l->open->bytes += size;
 	l->st.records++;
 	l->st.bytes += size;
+	/* A clock read per chunk, not per record, is precise enough. */
+	if (!l->st.first_ms || p->chunk->len == size) {
+		l->st.last_ms = now_ms();
+		if (!l->st.first_ms)
+			l->st.first_ms = l->st.last_ms;
+	}
 	/* A full chunk goes to disk now; the epoch may still be open. */
 	if (p->chunk->cap - p->chunk->len < LOG_REC_HDR_SIZE)
 		return submit_chunk(l, p->chunk);

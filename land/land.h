@@ -78,6 +78,8 @@ struct land_stats {
 	uint64_t skipped; /* already landed (redelivered) */
 	uint64_t epochs;  /* completed */
 	uint64_t ring_overflows;
+	int64_t first_ms, last_ms; /* monotonic times of the first and last
+				      record framed (0: none yet) */
 };
 void land_get_stats(const struct land *l, struct land_stats *st);
 

@@ -245,6 +245,18 @@ int main(int argc, char **argv)
 	 * again: nothing is left by then). */
 	rd_kafka_consumer_close(rk);
 	report(l, &last_report, &last);
+	{
+		struct land_stats st;
+		double secs;
+
+		land_get_stats(l, &st);
+		secs = (double)(st.last_ms - st.first_ms) / 1000.0;
+		diag_info("totals: %llu records landed in %.2f s of landing "
+			  "(%.0f records/s, %.1f MB/s)",
+			  (unsigned long long)st.records, secs,
+			  secs > 0 ? (double)st.records / secs : 0.0,
+			  secs > 0 ? (double)st.bytes / secs / 1e6 : 0.0);
+	}
 	status = 0;
 	diag_info("stopped cleanly");
 	goto out;
