@@ -4,6 +4,7 @@
  */
 #include "cli/cli.h"
 
+#include "cli/sinkdb.h"
 #include "common/config.h"
 #include "common/diag.h"
 #include "common/err.h"
@@ -31,7 +32,19 @@ struct st_row {
 	int64_t decoded;	   /* next offset to decode, -1 none */
 	uint64_t dec_seg, dec_pos; /* raw position decoded up to */
 	uint64_t out_seg, out_pos; /* decoded log's durable end */
+	int64_t outcomes;	   /* outcomes decode has written, ever */
+	bool transformed;	   /* transform has applied something */
+	struct log_pos xf_pos;	   /* decoded log applied up to */
 };
+
+/* Has transform applied everything decode made durable? */
+static bool xf_caught_up(const struct st_row *r)
+{
+	struct log_pos out = {r->out_seg, r->out_pos};
+
+	return r->out_pos == 0 ||
+	       (r->transformed && log_pos_cmp(r->xf_pos, out) >= 0);
+}
 
 struct st_table {
 	struct st_row *r;
@@ -166,28 +179,40 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: rawzone status -c CONF [--json] [--offline] "
-		"[-X SECTION.KEY=VALUE ...]\n"
+		"[--caught-up]\n"
+		"                      [-X SECTION.KEY=VALUE ...]\n"
 		"\n"
-		"Shows, per topic and partition: the broker's high watermark, "
-		"the offset the\n"
-		"group [kafka] group.id has committed, the next offset land "
-		"will land\n"
-		"(everything before it is durable in the raw zone), and the "
-		"lag between them. Read from the checkpoints under [pipeline] "
-		"data_dir; no stage\n"
-		"needs to be running.\n"
+		"Shows where each topic and partition stands, stage by stage, "
+		"from the\n"
+		"checkpoints under [pipeline] data_dir (no stage needs to be "
+		"running):\n"
 		"\n"
-		"  -c, --config CONF  the rawzone.conf\n"
-		"  --json             one JSON document instead of a table\n"
-		"  --offline          do not ask the broker (no high "
+		"  HIGH-WATERMARK  the broker's end offset\n"
+		"  COMMITTED       the offset the group [kafka] group.id has "
+		"committed\n"
+		"  LANDED          the next offset land will land: everything "
+		"before it is\n"
+		"                  durable in the raw zone\n"
+		"  LAND-LAG        HIGH-WATERMARK - LANDED\n"
+		"  DECODED         the next offset decode will decode\n"
+		"  DEC-LAG         LANDED - DECODED\n"
+		"  TRANSFORMED     whether transform has applied everything "
+		"decode made durable\n"
+		"\n"
+		"  -c, --config CONF     the rawzone.conf\n"
+		"  --json                one JSON document instead of a table\n"
+		"  --offline             do not ask the broker (no high "
 		"watermarks, no lag)\n"
-		"  --caught-up        print nothing; exit 0 if every stage has "
-		"caught up with its\n"
-		"                     upstream (land with the broker unless "
-		"--offline), else 3\n"
+		"  --caught-up           print nothing; exit 0 if every stage "
+		"has caught up with\n"
+		"                        its upstream (land with the broker "
+		"unless --offline),\n"
+		"                        else 3\n"
 		"  -X SECTION.KEY=VALUE  override a config value\n"
-		"Exit: 0; 1 if a checkpoint cannot be read; 2 on bad usage; "
-		"3 with --caught-up\nwhen a stage is behind.\n");
+		"\n"
+		"Exit: 0; 1 if a checkpoint cannot be read; 2 on bad usage; 3 "
+		"with --caught-up\n"
+		"when a stage is behind.\n");
 }
 
 int cmd_status(int argc, char **argv)
@@ -283,6 +308,18 @@ int cmd_status(int argc, char **argv)
 		r->dec_pos = ck.e[i].v[DEC_CK_RAW_POS];
 		r->out_seg = ck.e[i].v[DEC_CK_OUT_SEG];
 		r->out_pos = ck.e[i].v[DEC_CK_OUT_POS];
+		r->outcomes = (int64_t)ck.e[i].v[DEC_CK_OUTCOMES];
+	}
+	{
+		struct cli_db *db = NULL;
+
+		if (cli_db_open(cfg, &db) == 0) {
+			for (i = 0; i < t.n; i++)
+				t.r[i].transformed = cli_db_applied(
+					db, cfg->instance, t.r[i].topic,
+					t.r[i].partition, &t.r[i].xf_pos);
+			cli_db_close(db);
+		}
 	}
 	if (!offline)
 		query_broker(cfg, &t, 5000);
@@ -299,6 +336,8 @@ int cmd_status(int argc, char **argv)
 				status = 3;
 			else if (r->landed >= 0 &&
 				 (r->decoded < 0 || log_pos_cmp(dp, lp) != 0))
+				status = 3;
+			else if (!xf_caught_up(r))
 				status = 3;
 		}
 		if (!offline) {
@@ -334,8 +373,12 @@ int cmd_status(int argc, char **argv)
 				    (long long)r->landed,
 				    (unsigned long long)r->land_seg,
 				    (unsigned long long)r->land_pos);
-			jbuf_printf(&b, ",\"decoded\":%lld",
-				    (long long)r->decoded);
+			jbuf_printf(&b,
+				    ",\"decoded\":%lld,\"outcomes\":%lld,"
+				    "\"transform_caught_up\":%s",
+				    (long long)r->decoded,
+				    (long long)r->outcomes,
+				    xf_caught_up(r) ? "true" : "false");
 			if (r->landed >= 0 && r->decoded >= 0)
 				jbuf_printf(
 					&b, ",\"decode_lag\":%lld",
@@ -349,9 +392,9 @@ int cmd_status(int argc, char **argv)
 		fwrite(b.p, 1, b.len, stdout);
 		jbuf_free(&b);
 	} else {
-		printf("%-20s %4s %13s %13s %13s %9s %13s %9s\n", "TOPIC",
+		printf("%-16s %4s %13s %13s %13s %9s %13s %9s %11s\n", "TOPIC",
 		       "PART", "HIGH-WATERMARK", "COMMITTED", "LANDED",
-		       "LAND-LAG", "DECODED", "DEC-LAG");
+		       "LAND-LAG", "DECODED", "DEC-LAG", "TRANSFORMED");
 		for (i = 0; i < t.n; i++) {
 			struct st_row *r = &t.r[i];
 			char high[32] = "-", landed[32] = "-", lag[32] = "-";
@@ -376,9 +419,12 @@ int cmd_status(int argc, char **argv)
 			if (r->decoded >= 0 && r->landed >= 0)
 				snprintf(dlag, sizeof(dlag), "%lld",
 					 (long long)(r->landed - r->decoded));
-			printf("%-20s %4d %13s %13s %13s %9s %13s %9s\n",
+			printf("%-16s %4d %13s %13s %13s %9s %13s %9s %11s\n",
 			       r->topic, (int)r->partition, high, committed,
-			       landed, lag, decoded, dlag);
+			       landed, lag, decoded, dlag,
+			       r->out_pos == 0	 ? "-"
+			       : xf_caught_up(r) ? "caught up"
+						 : "behind");
 		}
 	}
 	log_ck_free(&ck);
