@@ -36,5 +36,7 @@ int cmd_config(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 /* `rawzone diff`: compare two databases (cli/diff.c). */
 int cmd_diff(int argc, char **argv);
+/* `rawzone rebuild`: a fresh database from the raw zone (cli/rebuild.c). */
+int cmd_rebuild(int argc, char **argv);
 
 #endif

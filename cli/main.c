@@ -15,6 +15,8 @@ const struct cli_cmd cli_cmds[] = {
 	 "print the records of a zone (raw, decoded, quarantine)"},
 	{"config", cmd_config,
 	 "check a config file, print a value or every key"},
+	{"rebuild", cmd_rebuild,
+	 "build a fresh database from the raw zone alone"},
 	{"diff", cmd_diff, "compare two databases row by row"},
 	{"replay", cmd_replay,
 	 "decode partitions again (after a schema fix) while the pipeline "
