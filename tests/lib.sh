@@ -49,8 +49,21 @@ wait_until() {
 	shift 2
 	end=$(($(date +%s) + limit))
 	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -ge "$end" ] && fail "timed out after ${limit}s waiting for $what"
+		if [ "$(date +%s)" -ge "$end" ]; then
+			show_logs
+			fail "timed out after ${limit}s waiting for $what"
+		fi
 		sleep 0.2
+	done
+}
+
+# show_logs: the last lines of every log of the test, to explain a failure.
+show_logs() {
+	local f
+	for f in "$T"/*.log "$T"/*/log/*.log; do
+		[ -s "$f" ] || continue
+		echo "--- ${f#"$T"/} (last lines)"
+		tail -n 8 "$f"
 	done
 }
 
