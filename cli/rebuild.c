@@ -17,6 +17,7 @@
 #include "log/checkpoint.h"
 #include "log/layout.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -28,6 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -129,6 +132,39 @@ static void rm_tree(const char *dir)
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Remove scratch directories of rebuilds that died (no process holds
+ * their rebuild.lock any more). */
+static void remove_stale(const char *data_dir)
+{
+	char pattern[PATH_MAX];
+	DIR *dh = opendir(data_dir);
+	struct dirent *de;
+
+	if (!dh)
+		return;
+	while ((de = readdir(dh))) {
+		char lock[PATH_MAX + 300];
+		int fd;
+
+		if (strncmp(de->d_name, "rebuild.", 8) != 0)
+			continue;
+		snprintf(pattern, sizeof(pattern), "%s/%s", data_dir,
+			 de->d_name);
+		snprintf(lock, sizeof(lock), "%s/rebuild.lock", pattern);
+		fd = open(lock, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			close(fd); /* a rebuild running now */
+			continue;
+		}
+		if (fd >= 0)
+			close(fd);
+		diag_info("removing %s, left by a rebuild that did not finish",
+			  pattern);
+		rm_tree(pattern);
+	}
+	closedir(dh);
+}
+
 static pid_t run_stage(const char *bin, const char *stage, const char *conf,
 		       char *const *x, size_t nx, bool once, const char *log)
 {
@@ -151,6 +187,11 @@ static pid_t run_stage(const char *bin, const char *stage, const char *conf,
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 			      0640);
 
+		/* The stages die with the rebuild, however it dies: an
+		 * orphan must not write into a database being replaced. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(127);
 		if (fd >= 0) {
 			dup2(fd, 1);
 			dup2(fd, 2);
@@ -288,6 +329,7 @@ int cmd_rebuild(int argc, char **argv)
 		goto out;
 	}
 
+	remove_stale(cfg->data_dir);
 	snprintf(scratch, sizeof(scratch), "%s/rebuild.%d", cfg->data_dir,
 		 (int)getpid());
 	if (mkdir(scratch, 0750) < 0) {
@@ -295,6 +337,19 @@ int cmd_rebuild(int argc, char **argv)
 		goto out;
 	}
 	keep_scratch = true; /* until the stages have run */
+	{
+		char lock[PATH_MAX + 16];
+		int fd;
+
+		/* Held for the rebuild's life: tells a later rebuild this
+		 * directory is in use. */
+		snprintf(lock, sizeof(lock), "%s/rebuild.lock", scratch);
+		fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			diag_err("%s: %s", lock, strerror(errno));
+			goto out;
+		}
+	}
 	snprintf(path, sizeof(path), "%s/%s", cfg->data_dir, LAYOUT_RAW);
 	{
 		char link[PATH_MAX + 8];
