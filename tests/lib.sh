@@ -34,6 +34,9 @@ trap _run_exit EXIT
 trap 'exit 130' INT TERM
 
 note() { echo "# $*"; }
+
+# soak LONG SHORT: LONG under `make soak` (RAWZONE_SOAK set), else SHORT.
+soak() { if [ -n "${RAWZONE_SOAK:-}" ]; then echo "$1"; else echo "$2"; fi; }
 fail() {
 	echo "FAIL: $*" >&2
 	exit 1

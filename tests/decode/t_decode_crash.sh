@@ -29,7 +29,7 @@ for point in D1 D2 D3 D4; do
 	[ $rc -eq 137 ] || fail "kill point $point: decode exited $rc, expected 137"
 done
 RANDOM=7
-for i in $(seq 1 10); do
+for i in $(seq 1 "$(soak 100 10)"); do
 	start_stage decode "$T/rz.conf"
 	sleep "0.$((RANDOM % 4))$((RANDOM % 10))"
 	kill -9 "$STAGE_PID"

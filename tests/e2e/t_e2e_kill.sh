@@ -5,7 +5,7 @@
 # clean run over the same topic, and both match the manifest.
 . "$(dirname "$0")/../lib.sh"
 
-KILLS=${E2E_KILLS:-30}
+KILLS=${E2E_KILLS:-$(soak 200 30)}
 kafka_start e2ekill orders:8
 write_conf "$T/rz.conf" kill "$T/data"
 "$BIN/rawzone" produce -b "$BOOTSTRAP" --count 300000 --rate 25000 --bad-fraction 0.01 \

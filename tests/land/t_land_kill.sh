@@ -5,7 +5,7 @@
 # last durable record).
 . "$(dirname "$0")/../lib.sh"
 
-KILLS=${LAND_KILLS:-20}
+KILLS=${LAND_KILLS:-$(soak 200 20)}
 kafka_start kill orders:8
 write_conf "$T/rz.conf" kill "$T/data"
 "$BIN/rawzone" produce -b "$BOOTSTRAP" --count 300000 --rate 20000 \
