@@ -85,6 +85,52 @@ static struct log_pos q_start(struct dec_part *p)
 	return start;
 }
 
+/* Add @off to @p's set of re-driven offsets (open addressing, linear
+ * probing). Returns true if it was there already; false (and no error) if
+ * memory runs out - the record is then decoded again, harmlessly. */
+static bool seen_before(struct dec_part *p, int64_t off)
+{
+	size_t mask, i;
+
+	if (2 * (p->qr_seen_n + 1) > p->qr_seen_cap) {
+		size_t cap = p->qr_seen_cap ? p->qr_seen_cap * 2 : 1024, k;
+		int64_t *ns = malloc(cap * sizeof(*ns));
+
+		if (!ns)
+			return false;
+		for (k = 0; k < cap; k++)
+			ns[k] = -1;
+		for (k = 0; k < p->qr_seen_cap; k++) {
+			int64_t v = p->qr_seen[k];
+
+			if (v < 0)
+				continue;
+			for (i = (size_t)v * 0x9e3779b97f4a7c15ull & (cap - 1);
+			     ns[i] >= 0; i = (i + 1) & (cap - 1))
+				;
+			ns[i] = v;
+		}
+		free(p->qr_seen);
+		p->qr_seen = ns;
+		p->qr_seen_cap = cap;
+	}
+	mask = p->qr_seen_cap - 1;
+	for (i = (size_t)off * 0x9e3779b97f4a7c15ull & mask; p->qr_seen[i] >= 0;
+	     i = (i + 1) & mask)
+		if (p->qr_seen[i] == off)
+			return true;
+	p->qr_seen[i] = off;
+	p->qr_seen_n++;
+	return false;
+}
+
+static void seen_clear(struct dec_part *p)
+{
+	free(p->qr_seen);
+	p->qr_seen = NULL;
+	p->qr_seen_n = p->qr_seen_cap = 0;
+}
+
 static int apply_one(struct dec_stage *s, const struct log_ck_entry *e)
 {
 	struct dec_part *p = dec_part_find(s, shm_topic_id(e->topic), e->topic,
@@ -117,6 +163,7 @@ static int apply_one(struct dec_stage *s, const struct log_ck_entry *e)
 		 * @from on, up to its end now. */
 		log_rd_close(p->qrd);
 		p->qrd = NULL;
+		seen_clear(p);
 		p->qr = q_start(p);
 		p->qr_end = log_dir_end(p->q);
 		if (p->qr.pos == 0)
@@ -237,7 +284,8 @@ int dec_replay_redrive(struct dec_stage *s, struct dec_part *p, unsigned max)
 			return ret;
 		}
 		p->qr = log_rd_pos(p->qrd);
-		if (q.offset < p->replay_from)
+		if (q.offset < p->replay_from || q.offset < 0 ||
+		    seen_before(p, q.offset))
 			continue;
 		/* The record as it was received, rebuilt from its copy. */
 		raw = q;
@@ -259,6 +307,7 @@ int dec_replay_redrive(struct dec_stage *s, struct dec_part *p, unsigned max)
 		 * commit. */
 		log_rd_close(p->qrd);
 		p->qrd = NULL;
+		seen_clear(p);
 		p->dirty = true;
 		if (!s->pending)
 			s->pending_since = dec_now_ms();

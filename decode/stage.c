@@ -760,6 +760,7 @@ void dec_stage_free(struct dec_stage *s)
 	for (i = 0; i < s->nparts; i++) {
 		log_rd_close(s->parts[i]->rd);
 		log_rd_close(s->parts[i]->qrd);
+		free(s->parts[i]->qr_seen);
 		log_dir_close(s->parts[i]->out);
 		log_dir_close(s->parts[i]->q);
 		free(s->parts[i]);

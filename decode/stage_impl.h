@@ -48,6 +48,11 @@ struct dec_part {
 	uint64_t replay_done;
 	struct log_pos qr, qr_end; /* quarantine re-drive cursor and end */
 	struct log_rd *qrd;	   /* reader at qr while a re-drive runs */
+	/* offsets the running re-drive has decoded: the quarantine log may
+	 * hold a record several times (once per quarantine); decoding one
+	 * copy is enough */
+	int64_t *qr_seen;
+	size_t qr_seen_n, qr_seen_cap;
 };
 
 struct dec_stage {
