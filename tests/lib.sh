@@ -101,6 +101,21 @@ mock_start() {
 	note "embedded broker at $BOOTSTRAP"
 }
 
+# pg_start NAME: a real PostgreSQL server (tests/pg/pg.sh); sets PG_URL and
+# PG_DIR. Skips the test when the server is not installed (fails in CI).
+pg_start() {
+	local rc
+	"$TOP/tests/pg/pg.sh" available >"$T/pg-available.log" 2>&1
+	rc=$?
+	[ $rc -eq 77 ] && skip "PostgreSQL: $(tail -n 1 "$T/pg-available.log")"
+	[ $rc -ne 0 ] && fail "PostgreSQL unavailable: $(tail -n 2 "$T/pg-available.log")"
+	PG_DIR=$T/pg-$1
+	at_exit "'$TOP/tests/pg/pg.sh' destroy '$PG_DIR'"
+	PG_URL=$("$TOP/tests/pg/pg.sh" start "$PG_DIR" 2>"$T/pg-start.log" | tail -n 1) ||
+		fail "starting PostgreSQL: $(tail -n 10 "$T/pg-start.log")"
+	note "PostgreSQL at $PG_URL"
+}
+
 # write_conf FILE INSTANCE DATA_DIR [SECTION.KEY=VALUE ...]: a rawzone.conf
 # for BOOTSTRAP, topic orders, group "g-INSTANCE-<test>", fast commits.
 write_conf() {
