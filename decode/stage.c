@@ -726,7 +726,7 @@ int dec_stage_new(const struct cfg *cfg, struct dec_stage **out)
 	ret = dec_ctx_new(s->reg, (size_t)cfg->dec_max_message_bytes, &s->ctx);
 	if (ret < 0)
 		goto out_free;
-	ret = log_ck_load(s->ck_path, &s->ck);
+	ret = log_ck_load_owned(s->ck_path, &s->ck);
 	if (ret == -ENOENT) {
 		diag_info("%s: no checkpoint yet: a first start", s->ck_path);
 	} else if (ret < 0) {

@@ -915,7 +915,7 @@ int land_new(const struct cfg *cfg, struct land **out)
 	};
 	snprintf(l->ck_path, sizeof(l->ck_path), "%s/%s", cfg->data_dir,
 		 LAYOUT_LAND_CKPT);
-	ret = log_ck_load(l->ck_path, &l->ck);
+	ret = log_ck_load_owned(l->ck_path, &l->ck);
 	if (ret == -ENOENT) {
 		diag_info("%s: no checkpoint yet: a first start", l->ck_path);
 	} else if (ret < 0) {

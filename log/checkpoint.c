@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CK_MAGIC 0x31544b435a52ull /* "RZCKT1" */
@@ -173,20 +174,28 @@ static void tmp_path(char *buf, size_t size, const char *path)
 	snprintf(buf, size, "%s.tmp", path);
 }
 
-int log_ck_load(const char *path, struct log_ck *ck)
+int log_ck_load_owned(const char *path, struct log_ck *ck)
 {
-	unsigned char *slot = NULL;
-	struct ck_hdr h;
 	char tmp[PATH_MAX];
-	uint64_t best_seq = 0;
-	int best = -1, fd, ret, i;
-	ssize_t n;
 
 	/* A temporary file is a create or regrow that did not finish: the
-	 * checkpoint it was to replace is still in place. */
+	 * checkpoint it was to replace is still in place. Only the owner
+	 * may say so: for anyone else it may be a save in progress. */
 	tmp_path(tmp, sizeof(tmp), path);
 	if (unlink(tmp) == 0)
 		diag_info("%s: removed a stale temporary file", tmp);
+	return log_ck_load(path, ck);
+}
+
+/* One attempt; @quiet: a failure of both slots is not reported (the
+ * caller will look again). */
+static int load_once(const char *path, struct log_ck *ck, bool quiet)
+{
+	unsigned char *slot = NULL;
+	struct ck_hdr h;
+	uint64_t best_seq = 0;
+	int best = -1, fd, ret, i;
+	ssize_t n;
 
 	fd = io_open(path, O_RDONLY, 0);
 	if (fd < 0)
@@ -210,15 +219,18 @@ int log_ck_load(const char *path, struct log_ck *ck)
 		ret = -ERR_FORMAT;
 		goto out;
 	}
-	slot = malloc(h.slot_size);
+	/* Both slots are kept: the one chosen is parsed from the bytes that
+	 * verified, not read again - a writer may be rewriting it by then. */
+	slot = malloc(2 * (size_t)h.slot_size);
 	if (!slot) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	for (i = 0; i < 2; i++) {
+		unsigned char *sl = slot + (size_t)i * h.slot_size;
 		struct ck_slot s;
 
-		n = io_pread_full(fd, slot, h.slot_size,
+		n = io_pread_full(fd, sl, h.slot_size,
 				  CK_SLOTS_AT + (uint64_t)i * h.slot_size);
 		if (n < 0) {
 			ret = (int)n;
@@ -226,11 +238,11 @@ int log_ck_load(const char *path, struct log_ck *ck)
 		}
 		if ((size_t)n < CK_SLOT_HDR)
 			continue;
-		memcpy(&s, slot, sizeof(s));
+		memcpy(&s, sl, sizeof(s));
 		if (s.magic != CK_SLOT_MAGIC ||
 		    s.len > h.slot_size - CK_SLOT_HDR ||
 		    (size_t)n < CK_SLOT_HDR + s.len ||
-		    s.crc != crc32c(0, slot + 8, CK_SLOT_HDR - 8 + s.len))
+		    s.crc != crc32c(0, sl + 8, CK_SLOT_HDR - 8 + s.len))
 			continue;
 		if (best < 0 || s.seq > best_seq) {
 			best = i;
@@ -238,21 +250,17 @@ int log_ck_load(const char *path, struct log_ck *ck)
 		}
 	}
 	if (best < 0) {
-		diag_err("%s: neither checkpoint slot verifies", path);
+		if (!quiet)
+			diag_err("%s: neither checkpoint slot verifies", path);
 		ret = -ERR_CORRUPT;
 		goto out;
 	}
 	{
+		unsigned char *sl = slot + (size_t)best * h.slot_size;
 		struct ck_slot s;
 
-		n = io_pread_full(fd, slot, h.slot_size,
-				  CK_SLOTS_AT + (uint64_t)best * h.slot_size);
-		if (n < 0) {
-			ret = (int)n;
-			goto out;
-		}
-		memcpy(&s, slot, sizeof(s));
-		ret = log_ck_parse(slot + CK_SLOT_HDR, s.len, s.entries, ck);
+		memcpy(&s, sl, sizeof(s));
+		ret = log_ck_parse(sl + CK_SLOT_HDR, s.len, s.entries, ck);
 		if (ret < 0) {
 			diag_err("%s: checkpoint slot %d verifies but does not "
 				 "parse",
@@ -266,6 +274,23 @@ out:
 	free(slot);
 	close(fd);
 	return ret;
+}
+
+int log_ck_load(const char *path, struct log_ck *ck)
+{
+	struct timespec pause = {0, 2 * 1000000L};
+	int tries, ret;
+
+	/* A reader that meets both slots torn met two saves during its read
+	 * (each save rewrites one slot and leaves the other valid): a second
+	 * look finds a verified one. A damaged file fails every time. */
+	for (tries = 0;; tries++) {
+		ret = load_once(path, ck, tries < 2);
+		if (ret != -ERR_CORRUPT || tries == 2)
+			return ret;
+		log_ck_free(ck);
+		nanosleep(&pause, NULL);
+	}
 }
 
 static void fill_slot(unsigned char *slot, const struct log_ck *ck,

@@ -42,10 +42,19 @@ struct log_ck {
 };
 
 /* log_ck_load - read the checkpoint at @path into @ck (initialised by the
- * caller to zeroes). A missing file is -ENOENT (a first start); a stale
- * temporary file beside it is removed. A file whose header or both slots
- * fail verification is -ERR_CORRUPT, reported with the file named. */
+ * caller to zeroes). A missing file is -ENOENT (a first start). A file
+ * whose header or both slots fail verification is -ERR_CORRUPT, reported
+ * with the file named. Read-only: safe for any process while the owner
+ * saves (a slot torn under the reader fails its CRC and the other slot is
+ * used, as after a crash; both torn - two saves during one read - makes it
+ * look again, up to three times). */
 int log_ck_load(const char *path, struct log_ck *ck);
+
+/* log_ck_load_owned - log_ck_load() for the checkpoint's owner (the one
+ * process that saves it, under its stage lock), at start: a stale
+ * temporary file beside it, left by a create or regrow that crashed, is
+ * removed first. */
+int log_ck_load_owned(const char *path, struct log_ck *ck);
 
 /* log_ck_save - store @ck durably at @path (see above). Returns 0 once it
  * is durable, or -errno (a sync error is final: do not retry, exit). */
