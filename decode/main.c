@@ -4,6 +4,7 @@
 #include "common/err.h"
 #include "common/io.h"
 #include "common/lock.h"
+#include "common/stage.h"
 #include "decode/stage.h"
 
 #include <getopt.h>
@@ -11,14 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -56,80 +49,21 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"once", no_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *conf_path = NULL;
-	char **overrides = NULL;
-	size_t noverrides = 0;
-	struct cfg *cfg = NULL;
+	struct stage_args args = {
+		.name = "decode", .has_once = true, .usage = usage};
 	struct dec_stage *s = NULL;
-	struct sigaction sa;
-	int opt, ret, lock_fd, holder, once = 0, status = 1;
+	int ret, status;
 
-	diag_init("rawzone-decode", DIAG_INFO);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	while ((opt = getopt_long(argc, argv, "c:X:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			conf_path = optarg;
-			break;
-		case 'o':
-			once = 1;
-			break;
-		case 'X':
-			overrides = realloc(overrides,
-					    (noverrides + 1) * sizeof(char *));
-			if (!overrides)
-				return 1;
-			overrides[noverrides++] = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!conf_path || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	ret = cfg_load(conf_path, overrides, noverrides, &cfg);
-	free(overrides);
-	if (ret < 0)
-		return 2;
-	ret = io_mkdir_p(cfg->data_dir, 0750);
-	if (ret < 0) {
-		diag_err("%s: cannot create the data directory: %s",
-			 cfg->data_dir, err_str(ret));
-		goto out;
-	}
-	lock_fd = lock_stage(cfg->data_dir, "decode", &holder);
-	if (lock_fd == -ERR_LOCKED) {
-		diag_err("%s/decode.lock is held by another rawzone-decode "
-			 "(pid %d): one decode per data directory",
-			 cfg->data_dir, holder);
-		status = LOCK_EXIT_BUSY;
-		goto out;
-	}
-	if (lock_fd < 0) {
-		diag_err("%s/decode.lock: %s", cfg->data_dir, err_str(lock_fd));
-		goto out;
-	}
-	ret = dec_stage_new(cfg, &s);
+	status = stage_begin(&args, argc, argv);
+	if (status >= 0)
+		return status;
+	status = 1;
+	ret = dec_stage_new(args.cfg, &s);
 	if (ret < 0) {
 		status = ret == -ERR_CONFIG ? 2 : 1;
 		goto out;
 	}
-	ret = dec_stage_run(s, &stop_requested, once);
+	ret = dec_stage_run(s, &stage_stop, args.once);
 	if (ret < 0) {
 		diag_err("stopping after a fatal error: %s; the checkpoint "
 			 "stays at the last commit",
@@ -140,6 +74,6 @@ int main(int argc, char **argv)
 	status = 0;
 out:
 	dec_stage_free(s);
-	cfg_free(cfg);
+	cfg_free(args.cfg);
 	return status;
 }

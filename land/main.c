@@ -11,6 +11,7 @@
 #include "common/err.h"
 #include "common/io.h"
 #include "common/lock.h"
+#include "common/stage.h"
 #include "land/consumer.h"
 #include "land/land.h"
 
@@ -24,14 +25,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -93,79 +86,22 @@ static void report(const struct land *l, int64_t *last_ms,
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *conf_path = NULL;
-	char **overrides = NULL;
-	size_t noverrides = 0;
-	struct cfg *cfg = NULL;
+	struct stage_args args = {.name = "land", .usage = usage};
+	struct cfg *cfg;
 	struct land *l = NULL;
 	rd_kafka_t *rk = NULL;
 	rd_kafka_queue_t *q = NULL;
 	rd_kafka_message_t **msgs = NULL;
 	struct land_stats last = {0};
-	struct sigaction sa;
 	int64_t last_report;
-	int opt, ret, lock_fd, holder, pipefd[2] = {-1, -1};
-	int status = 1;
+	int ret, pipefd[2] = {-1, -1};
+	int status;
 
-	diag_init("rawzone-land", DIAG_INFO);
-	/* First of all: a stop requested during start-up is a clean stop. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	while ((opt = getopt_long(argc, argv, "c:X:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			conf_path = optarg;
-			break;
-		case 'X':
-			overrides = realloc(overrides,
-					    (noverrides + 1) * sizeof(char *));
-			if (!overrides)
-				return 1;
-			overrides[noverrides++] = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!conf_path || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	ret = cfg_load(conf_path, overrides, noverrides, &cfg);
-	free(overrides);
-	if (ret < 0)
-		return 2;
-
-	ret = io_mkdir_p(cfg->data_dir, 0750);
-	if (ret < 0) {
-		diag_err("%s: cannot create the data directory: %s",
-			 cfg->data_dir, err_str(ret));
-		goto out;
-	}
-	lock_fd = lock_stage(cfg->data_dir, "land", &holder);
-	if (lock_fd == -ERR_LOCKED) {
-		diag_err("%s/land.lock is held by another rawzone-land "
-			 "(pid %d): one land per data directory",
-			 cfg->data_dir, holder);
-		status = LOCK_EXIT_BUSY;
-		goto out;
-	}
-	if (lock_fd < 0) {
-		diag_err("%s/land.lock: %s", cfg->data_dir, err_str(lock_fd));
-		goto out;
-	}
+	status = stage_begin(&args, argc, argv);
+	if (status >= 0)
+		return status;
+	status = 1;
+	cfg = args.cfg;
 
 	ret = land_new(cfg, &l);
 	if (ret < 0)
@@ -187,7 +123,7 @@ int main(int argc, char **argv)
 		  cfg->data_dir, cfg->instance);
 
 	last_report = mono_ms();
-	while (!stop_requested) {
+	while (!stage_stop) {
 		ssize_t n, i;
 
 		n = rd_kafka_consume_batch_queue(

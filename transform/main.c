@@ -12,6 +12,7 @@
 #include "common/err.h"
 #include "common/io.h"
 #include "common/lock.h"
+#include "common/stage.h"
 #include "transform/transform.h"
 
 #include <getopt.h>
@@ -20,14 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -70,94 +63,21 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"once", no_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *conf_path = NULL;
-	char **overrides = NULL, **no;
-	size_t noverrides = 0;
-	struct cfg *cfg = NULL;
+	struct stage_args args = {
+		.name = "transform", .has_once = true, .usage = usage};
 	struct xf *xf = NULL;
-	struct sigaction sa;
-	bool once = false;
-	int opt, ret, lock_fd, holder;
-	int status = 1;
+	int ret, status;
 
-	diag_init("rawzone-transform", DIAG_INFO);
-	/* First of all: a stop requested during start-up is a clean stop. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	while ((opt = getopt_long(argc, argv, "c:X:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			conf_path = optarg;
-			break;
-		case 'X':
-			no = realloc(overrides,
-				     (noverrides + 1) * sizeof(char *));
-			if (!no) {
-				free(overrides);
-				return 1;
-			}
-			overrides = no;
-			overrides[noverrides++] = optarg;
-			break;
-		case 'o':
-			once = true;
-			break;
-		case 'h':
-			free(overrides);
-			usage(stdout);
-			return 0;
-		default:
-			free(overrides);
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!conf_path || optind != argc) {
-		free(overrides);
-		usage(stderr);
-		return 2;
-	}
-	ret = cfg_load(conf_path, overrides, noverrides, &cfg);
-	free(overrides);
-	if (ret < 0)
-		return 2;
-
-	ret = io_mkdir_p(cfg->data_dir, 0750);
-	if (ret < 0) {
-		diag_err("%s: cannot create the data directory: %s",
-			 cfg->data_dir, err_str(ret));
-		goto out;
-	}
-	lock_fd = lock_stage(cfg->data_dir, "transform", &holder);
-	if (lock_fd == -ERR_LOCKED) {
-		diag_err("%s/transform.lock is held by another "
-			 "rawzone-transform (pid %d): one transform per data "
-			 "directory",
-			 cfg->data_dir, holder);
-		status = LOCK_EXIT_BUSY;
-		goto out;
-	}
-	if (lock_fd < 0) {
-		diag_err("%s/transform.lock: %s", cfg->data_dir,
-			 err_str(lock_fd));
-		goto out;
-	}
-
-	ret = xf_new(cfg, &xf);
+	status = stage_begin(&args, argc, argv);
+	if (status >= 0)
+		return status;
+	status = 1;
+	ret = xf_new(args.cfg, &xf);
 	if (ret < 0) {
 		status = ret == -ERR_CONFIG || ret == -ERR_FORMAT ? 2 : 1;
 		goto out;
 	}
-	ret = xf_run(xf, &stop_requested, once);
+	ret = xf_run(xf, &stage_stop, args.once);
 	if (ret < 0) {
 		status = ret == -ERR_CONFIG ? 2 : 1;
 		diag_err("stopping after a fatal error (%s); the database "
@@ -166,12 +86,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	status = 0;
-	diag_info(once ? "caught up: everything decode had made durable is "
-			 "applied"
-		       : "stopped cleanly");
+	diag_info(args.once ? "caught up: everything decode had made durable "
+			      "is applied"
+			    : "stopped cleanly");
 
 out:
 	xf_free(xf);
-	cfg_free(cfg);
+	cfg_free(args.cfg);
 	return status;
 }

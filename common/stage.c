@@ -1,0 +1,118 @@
+/* common/stage.c - a stage process's start: signals, arguments, config,
+ * data directory, lock. */
+#include "common/stage.h"
+
+#include "common/diag.h"
+#include "common/err.h"
+#include "common/io.h"
+#include "common/lock.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+volatile sig_atomic_t stage_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stage_stop = 1;
+}
+
+int stage_begin(struct stage_args *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"once", no_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *conf = NULL;
+	char prog[64], **ov = NULL;
+	size_t nov = 0;
+	struct sigaction sa;
+	int opt, ret, holder;
+
+	snprintf(prog, sizeof(prog), "rawzone-%s", a->name);
+	diag_init(strdup(prog), DIAG_INFO);
+	/* First of all: a stop asked for during start-up is a clean stop. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	a->cfg = NULL;
+	a->once = false;
+	a->lock_fd = -1;
+	while ((opt = getopt_long(argc, argv, "c:X:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'X': {
+			char **nv = realloc(ov, (nov + 1) * sizeof(*ov));
+
+			if (!nv) {
+				free(ov);
+				return 1;
+			}
+			ov = nv;
+			ov[nov++] = optarg;
+			break;
+		}
+		case 'o':
+			if (!a->has_once) {
+				free(ov);
+				a->usage(stderr);
+				return 2;
+			}
+			a->once = true;
+			break;
+		case 'h':
+			free(ov);
+			a->usage(stdout);
+			return 0;
+		default:
+			free(ov);
+			a->usage(stderr);
+			return 2;
+		}
+	}
+	if (!conf || optind != argc) {
+		free(ov);
+		a->usage(stderr);
+		return 2;
+	}
+	ret = cfg_load(conf, ov, nov, &a->cfg);
+	free(ov);
+	if (ret < 0)
+		return 2;
+
+	ret = io_mkdir_p(a->cfg->data_dir, 0750);
+	if (ret < 0) {
+		diag_err("%s: cannot create the data directory: %s",
+			 a->cfg->data_dir, err_str(ret));
+		goto out_cfg;
+	}
+	a->lock_fd = lock_stage(a->cfg->data_dir, a->name, &holder);
+	if (a->lock_fd == -ERR_LOCKED) {
+		diag_err("%s/%s.lock is held by another %s (pid %d): one %s "
+			 "per data directory",
+			 a->cfg->data_dir, a->name, prog, holder, a->name);
+		cfg_free(a->cfg);
+		a->cfg = NULL;
+		return LOCK_EXIT_BUSY;
+	}
+	if (a->lock_fd < 0) {
+		diag_err("%s/%s.lock: %s", a->cfg->data_dir, a->name,
+			 err_str(a->lock_fd));
+		goto out_cfg;
+	}
+	return -1;
+
+out_cfg:
+	cfg_free(a->cfg);
+	a->cfg = NULL;
+	return 1;
+}
