@@ -364,9 +364,18 @@ int shm_ring_wait(struct shm_ring *r, int timeout_ms)
 	uint32_t tail = atomic_load_explicit(&h->tail, memory_order_relaxed);
 	uint32_t head;
 
-	head = atomic_load_explicit(&h->head, memory_order_acquire);
-	if (head != tail)
-		return 1;
+	int spin;
+
+	/* A short spin first: a producer in full flow refills the ring within
+	 * microseconds, and a sleep costs both sides a system call. */
+	for (spin = 0; spin < 2000; spin++) {
+		head = atomic_load_explicit(&h->head, memory_order_acquire);
+		if (head != tail)
+			return 1;
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
+	}
 	atomic_store_explicit(&h->sleeping, 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst); /* F2 */
 	head = atomic_load_explicit(&h->head, memory_order_acquire);
