@@ -444,111 +444,6 @@ static int decode_some(struct dec_stage *s, struct dec_part *p, unsigned max)
 	return ret;
 }
 
-static void ck_store(struct log_ck_entry *ce, const struct dec_part *p)
-{
-	struct log_pos oe = log_dir_end(p->out), qe = log_dir_end(p->q);
-
-	ce->v[DEC_CK_RAW_SEG] = p->pos.seg;
-	ce->v[DEC_CK_RAW_POS] = p->pos.pos;
-	ce->v[DEC_CK_RAW_NEXT] = (uint64_t)p->next;
-	ce->v[DEC_CK_OUT_SEG] = oe.seg;
-	ce->v[DEC_CK_OUT_POS] = oe.pos;
-	ce->v[DEC_CK_Q_SEG] = qe.seg;
-	ce->v[DEC_CK_Q_POS] = qe.pos;
-	ce->v[DEC_CK_OUTCOMES] = p->outcomes;
-	ce->v[DEC_CK_REPLAY_ID] = p->replay_id;
-	ce->v[DEC_CK_REPLAY_FROM] = (uint64_t)p->replay_from;
-	ce->v[DEC_CK_REPLAY_TO] = (uint64_t)p->replay_to;
-	ce->v[DEC_CK_REPLAY_DONE] = p->replay_done;
-	ce->v[DEC_CK_QR_SEG] = p->qr.seg;
-	ce->v[DEC_CK_QR_POS] = p->qr.pos;
-	ce->v[DEC_CK_QR_END_SEG] = p->qr_end.seg;
-	ce->v[DEC_CK_QR_END_POS] = p->qr_end.pos;
-}
-
-int dec_save_checkpoint(struct dec_stage *s)
-{
-	size_t i;
-	int ret;
-
-	for (i = 0; i < s->nparts; i++) {
-		struct log_ck_entry *ce = log_ck_put(&s->ck, s->parts[i]->topic,
-						     s->parts[i]->partition);
-
-		if (!ce)
-			return -ENOMEM;
-		ck_store(ce, s->parts[i]);
-	}
-	ret = log_ck_save(s->ck_path, &s->ck);
-	if (ret < 0)
-		diag_err("%s: checkpoint save failed: %s", s->ck_path,
-			 err_str(ret));
-	return ret;
-}
-
-static int commit(struct dec_stage *s)
-{
-	struct shm_ring_entry re[64];
-	uint32_t nre = 0;
-	size_t i;
-	int ret;
-
-	if (!s->pending)
-		return 0;
-	io_kill_point("D1");
-	for (i = 0; i < s->nparts; i++) {
-		struct dec_part *p = s->parts[i];
-
-		if (!p->dirty)
-			continue;
-		ret = log_dir_sync(p->out);
-		if (ret == 0)
-			ret = log_dir_sync(p->q);
-		if (ret < 0) {
-			diag_err("%s: fdatasync failed: %s; nothing is "
-				 "checkpointed",
-				 log_dir_path(p->out), err_str(ret));
-			return ret;
-		}
-	}
-	io_kill_point("D2");
-	ret = dec_save_checkpoint(s);
-	if (ret < 0)
-		return ret;
-	io_kill_point("D3");
-	for (i = 0; i < s->nparts; i++) {
-		struct dec_part *p = s->parts[i];
-		struct log_pos oe = log_dir_end(p->out);
-		uint64_t start;
-
-		if (!p->dirty)
-			continue;
-		p->dirty = false;
-		if (!s->out)
-			continue;
-		start = p->out_start.seg == oe.seg ? p->out_start.pos
-						   : LOG_SEG_HDR_SIZE;
-		re[nre++] = (struct shm_ring_entry){
-			.topic_id = p->topic_id,
-			.partition = p->partition,
-			.offset = p->last_offset,
-			.seg = oe.seg,
-			.pos = (uint32_t)start,
-			.len = (uint32_t)(oe.pos - start),
-		};
-		if (nre == 64) {
-			shm_ring_publish(s->out, re, nre);
-			nre = 0;
-		}
-	}
-	if (nre)
-		shm_ring_publish(s->out, re, nre);
-	io_kill_point("D4");
-	s->pending = 0;
-	s->st.batches++;
-	return 0;
-}
-
 static void report(struct dec_stage *s, int64_t *last_ms, uint64_t *last_n)
 {
 	int64_t now = dec_now_ms();
@@ -608,7 +503,7 @@ int dec_stage_run(struct dec_stage *s, volatile sig_atomic_t *stop, int once)
 			if (ret > 0)
 				worked = true;
 			if (s->pending >= (uint64_t)s->cfg->dec_batch_records) {
-				ret = commit(s);
+				ret = dec_commit(s);
 				if (ret < 0)
 					return ret;
 			}
@@ -618,7 +513,7 @@ int dec_stage_run(struct dec_stage *s, volatile sig_atomic_t *stop, int once)
 		if (s->pending &&
 		    (!worked || dec_now_ms() - s->pending_since >=
 					s->cfg->dec_fsync_interval_ms)) {
-			ret = commit(s);
+			ret = dec_commit(s);
 			if (ret < 0)
 				return ret;
 		}
@@ -655,7 +550,9 @@ int dec_stage_run(struct dec_stage *s, volatile sig_atomic_t *stop, int once)
 			nanosleep(&ts, NULL);
 		}
 	}
-	ret = commit(s);
+	ret = dec_commit(s);
+	if (ret == 0)
+		ret = dec_commit_wait(s);
 	report(s, &last_report, &last_n);
 	{
 		double secs = (double)(s->st.last_ms - s->st.first_ms) / 1000.0;
@@ -738,6 +635,9 @@ int dec_stage_new(const struct cfg *cfg, struct dec_stage **out)
 			  (uint32_t)cfg->land_ring_capacity, SHM_RING_CONSUMER);
 	s->out = open_ring(cfg, "decode", "transform",
 			   (uint32_t)cfg->dec_ring_capacity, SHM_RING_PRODUCER);
+	ret = dec_commit_start(s);
+	if (ret < 0)
+		goto out_free;
 	*out = s;
 	return 0;
 
@@ -757,6 +657,7 @@ void dec_stage_free(struct dec_stage *s)
 
 	if (!s)
 		return;
+	dec_commit_stop(s);
 	for (i = 0; i < s->nparts; i++) {
 		log_rd_close(s->parts[i]->rd);
 		log_rd_close(s->parts[i]->qrd);

@@ -14,6 +14,7 @@
 #include "shm/ring.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -55,6 +56,32 @@ struct dec_part {
 	size_t qr_seen_n, qr_seen_cap;
 };
 
+/* A commit handed to the commit thread (commit.c). */
+struct dec_sync_job {
+	int *fds; /* to fdatasync */
+	size_t nfds, capfds;
+	struct log_ck ck;	   /* then this checkpoint to save */
+	struct shm_ring_entry *re; /* then these entries to publish */
+	size_t nre, capre;
+	struct dec_job_end {
+		struct dec_part *p;
+		struct log_pos out, q; /* the logs' ends it makes durable */
+	} * ends;
+	size_t nends, capends;
+	int result;
+};
+
+struct dec_committer {
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool queued, done, stop; /* under mu */
+	struct dec_sync_job job;
+	const char *ck_path;
+	struct shm_ring *out;
+};
+
 struct dec_stage {
 	const struct cfg *cfg;
 	struct dec_registry *reg;
@@ -73,6 +100,7 @@ struct dec_stage {
 	struct log_dir_opts oopts, qopts;
 	char replay_path[PATH_MAX];
 	int64_t replay_checked_ms;
+	struct dec_committer commit;
 };
 
 int64_t dec_now_ms(void);
@@ -89,8 +117,18 @@ int dec_frame_outcome(struct dec_stage *s, const struct log_rec *raw,
 void dec_frames_reset(struct dec_stage *s);
 int dec_frames_write(struct dec_stage *s, struct dec_part *p, unsigned n);
 
-/* dec_save_checkpoint - store every partition's state in decode.ckpt
- * (the logs must be durable up to their ends). 0 or -errno. */
+/* The commit protocol (commit.c). dec_commit hands the outcomes written
+ * so far to the commit thread (after waiting for the previous commit);
+ * dec_commit_wait waits until everything handed over is durable and
+ * checkpointed (or returns the error that stopped it). */
+int dec_commit_start(struct dec_stage *s);
+int dec_commit(struct dec_stage *s);
+int dec_commit_wait(struct dec_stage *s);
+void dec_commit_stop(struct dec_stage *s);
+
+/* dec_save_checkpoint - wait for the commit thread, then store every
+ * partition's state in decode.ckpt now (the logs must be durable up to
+ * their ends: nothing pending). 0 or -errno. */
 int dec_save_checkpoint(struct dec_stage *s);
 
 /* Replay (replay.c). */

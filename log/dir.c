@@ -469,6 +469,8 @@ int log_dir_place(struct log_dir *d, const void *frames, size_t len,
 	ret = log_dir_reserve(d, first, len, sp);
 	if (ret < 0)
 		return ret;
+	if (!d->o.keyed && !d->o.index_interval)
+		return 0; /* nothing to note: no index, no offset order */
 	for (off = 0; off < len; off += flen) {
 		int64_t o;
 
