@@ -31,6 +31,7 @@
 #include <time.h>
 
 #define CHUNK_BYTES (256u * 1024)
+#define CHUNK_NOTES 256 /* index notes per chunk at most */
 #define URING_DEPTH 256
 #define PART_HASH 256
 
@@ -49,6 +50,15 @@ struct chunk {
 	int64_t first;
 	uint64_t seg, pos; /* where it was written (for messages) */
 	struct epoch *ep;
+	/* records to note in the index, taken while framing (the frame is
+	 * in cache then): (offset, position in the chunk) */
+	struct chunk_note {
+		int64_t offset;
+		uint32_t rel;
+	} notes[CHUNK_NOTES];
+	unsigned nnotes;
+	int64_t last;	   /* offset of the last record framed */
+	uint32_t last_rel; /* and its position in the chunk */
 };
 
 struct land_part {
@@ -251,7 +261,7 @@ static int submit_chunk(struct land *l, struct chunk *c)
 	int ret;
 
 	p->chunk = NULL;
-	ret = log_dir_place(p->d, c->buf, c->len, &sp);
+	ret = log_dir_reserve(p->d, c->first, c->len, &sp);
 	if (ret < 0) {
 		diag_err("%s: cannot place %u bytes of records from offset "
 			 "%lld: %s",
@@ -259,6 +269,14 @@ static int submit_chunk(struct land *l, struct chunk *c)
 			 err_str(ret));
 		chunk_release(l, c);
 		return set_fatal(l, ret);
+	}
+	{
+		unsigned i;
+
+		for (i = 0; i < c->nnotes; i++)
+			log_dir_note(p->d, c->notes[i].offset,
+				     sp.pos + c->notes[i].rel);
+		log_dir_note(p->d, c->last, sp.pos + c->last_rel);
 	}
 	c->seg = sp.seg;
 	c->pos = sp.pos;
@@ -601,7 +619,20 @@ int land_add(struct land *l, const rd_kafka_message_t *m)
 		memcpy(dst, m->payload, m->len);
 	log_rec_seal(p->chunk->buf + p->chunk->len);
 
-	p->chunk->len += (uint32_t)size;
+	{
+		struct chunk *c = p->chunk;
+		uint32_t rel = c->len;
+
+		/* Index notes every index interval of chunk bytes. */
+		if (c->nnotes < CHUNK_NOTES &&
+		    (c->nnotes == 0 ||
+		     rel - c->notes[c->nnotes - 1].rel >= l->dopts.index_interval))
+			c->notes[c->nnotes++] =
+				(struct chunk_note){m->offset, rel};
+		c->last = m->offset;
+		c->last_rel = rel;
+		c->len += (uint32_t)size;
+	}
 	p->next = m->offset + 1;
 	p->have_next = 1;
 	l->open->bytes += size;
