@@ -133,6 +133,8 @@ $(eval $(call test_folder,land,$$(land_LIB),$(LAND_LIBS)))
 $(eval $(call test_folder,decode,$$(decode_LIB),$(DECODE_LIBS)))
 $(eval $(call test_folder,transform,$$(transform_LIB),$(TRANSFORM_LIBS)))
 $(eval $(call test_folder,cli,$$(cli_LIB),$(CLI_LIBS)))
+# tests/pg: the PostgreSQL sink and the transform into a real server.
+$(eval $(call test_folder,pg,$$(transform_LIB),$(TRANSFORM_LIBS)))
 
 # tests/tools/*.c: helper programs of the scripted tests, deliberately
 # independent of rawzone's code (an outside view to check it against).

@@ -625,8 +625,8 @@ int land_add(struct land *l, const rd_kafka_message_t *m)
 
 		/* Index notes every index interval of chunk bytes. */
 		if (c->nnotes < CHUNK_NOTES &&
-		    (c->nnotes == 0 ||
-		     rel - c->notes[c->nnotes - 1].rel >= l->dopts.index_interval))
+		    (c->nnotes == 0 || rel - c->notes[c->nnotes - 1].rel >=
+					       l->dopts.index_interval))
 			c->notes[c->nnotes++] =
 				(struct chunk_note){m->offset, rel};
 		c->last = m->offset;

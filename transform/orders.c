@@ -806,11 +806,13 @@ static int create_tables(struct xf_sink *sink)
 	const char *ddl[] = {events, orders, NULL};
 
 	/* DOMAIN.md: column names, meanings and keys are the contract.
+	 * Keys and the topic that ORDER_WHERE compares are of the dialect's
+	 * text type: compared in byte order, as cand_less() does.
 	 * amount_cents is NULL only when units * 100 + nanos / 10^7 does not
 	 * fit in 64 bits; kafka_timestamp_ms when the record had none. */
 	snprintf(events, sizeof(events),
 		 "CREATE TABLE order_events ("
-		 "topic TEXT NOT NULL, "
+		 "topic %3$s NOT NULL, "
 		 "kafka_partition %1$s NOT NULL, "
 		 "kafka_offset %1$s NOT NULL, "
 		 "order_id TEXT NOT NULL, "
@@ -824,20 +826,20 @@ static int create_tables(struct xf_sink *sink)
 		 "schema_id %1$s NOT NULL, "
 		 "kafka_timestamp_ms %1$s, "
 		 "PRIMARY KEY (topic, kafka_partition, kafka_offset))%2$s",
-		 d->int64, d->keyed);
+		 d->int64, d->keyed, d->text);
 	snprintf(orders, sizeof(orders),
 		 "CREATE TABLE orders ("
-		 "order_id TEXT NOT NULL PRIMARY KEY, "
+		 "order_id %3$s NOT NULL PRIMARY KEY, "
 		 "customer_id TEXT NOT NULL, "
 		 "status TEXT NOT NULL, "
 		 "amount_cents %1$s, "
 		 "currency TEXT NOT NULL, "
 		 "item_count %1$s NOT NULL, "
 		 "updated_ms %1$s NOT NULL, "
-		 "topic TEXT NOT NULL, "
+		 "topic %3$s NOT NULL, "
 		 "kafka_partition %1$s NOT NULL, "
 		 "kafka_offset %1$s NOT NULL)%2$s",
-		 d->int64, d->keyed);
+		 d->int64, d->keyed, d->text);
 	return xf_sink_schema(sink, ORD_COMPONENT, XF_ORDERS_SCHEMA_VERSION,
 			      tables, ddl);
 }

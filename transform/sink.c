@@ -6,6 +6,8 @@
 
 #include "common/diag.h"
 #include "common/err.h"
+#include "common/url.h"
+#include "transform/postgres.h"
 #include "transform/sqlite.h"
 
 #include <errno.h>
@@ -16,6 +18,8 @@
 /* Every sink built in. A new one is one row here and its own .c file. */
 static const struct xf_sink_ops *const sinks[] = {
 	&xf_sqlite_ops,
+	&xf_pg_ops,
+	&xf_pg_alias_ops,
 };
 
 #define NSINKS (sizeof(sinks) / sizeof(sinks[0]))
@@ -23,7 +27,7 @@ static const struct xf_sink_ops *const sinks[] = {
 struct xf_sink {
 	const struct xf_sink_ops *ops;
 	void *db;
-	char *url;
+	char *url; /* without its password (url_redact) */
 };
 
 struct xf_stmt {
@@ -45,6 +49,7 @@ int xf_sink_url(char *buf, size_t size, const char *url, const char *data_dir)
 int xf_sink_open(const char *url, struct xf_sink **out)
 {
 	const char *colon = strchr(url, ':');
+	char name[1024];
 	struct xf_sink *s;
 	size_t i, len = colon ? (size_t)(colon - url) : 0;
 	int ret;
@@ -55,19 +60,13 @@ int xf_sink_open(const char *url, struct xf_sink **out)
 		    memcmp(sinks[i]->scheme, url, len) == 0)
 			break;
 	if (i == NSINKS) {
-		if (strncmp(url, "postgresql:", 11) == 0 ||
-		    strncmp(url, "postgres:", 9) == 0)
-			diag_err("[transform] sink = %s: the PostgreSQL sink "
-				 "is not built yet (use sqlite:PATH)",
-				 url);
-		else
-			diag_err("[transform] sink = %s: unknown kind of "
-				 "database (expected sqlite:PATH)",
-				 url);
+		diag_err("[transform] sink = %s: unknown kind of database "
+			 "(expected sqlite:PATH or postgresql://...)",
+			 url_redact(url, name, sizeof(name)));
 		return -ERR_CONFIG;
 	}
 	s = calloc(1, sizeof(*s));
-	if (!s || !(s->url = strdup(url))) {
+	if (!s || !(s->url = strdup(url_redact(url, name, sizeof(name))))) {
 		free(s);
 		return -ENOMEM;
 	}

@@ -7,15 +7,16 @@
  *   - parameters are '?', numbered from 1 in order of appearance;
  *   - upserts are INSERT ... ON CONFLICT (key) DO UPDATE SET c = excluded.c
  *     [WHERE ...], comparisons may use row values (a, b) >= (c, d);
- *   - 64-bit integer columns use the dialect's int64 type name, and tables
- *     keyed by a primary key may add the dialect's keyed suffix
+ *   - 64-bit integer columns use the dialect's int64 type name, text
+ *     columns that are compared or sorted its text type name (byte order),
+ *     and tables keyed by a primary key may add the dialect's keyed suffix
  *     (" WITHOUT ROWID" in SQLite: the table is its primary-key b-tree).
  * A sink implements struct xf_sink_ops and is chosen by the scheme of
- * [transform] sink: "sqlite:PATH" (transform/sqlite.c). A PostgreSQL sink
- * ("postgresql://...") fits the same table: prepare maps to PQprepare with
+ * [transform] sink: "sqlite:PATH" (transform/sqlite.c) or
+ * "postgresql://..." (transform/postgres.c: prepare maps to PQprepare with
  * '?' renumbered to $n, and xf_stmt_exec of statements that return no rows
  * may be queued in libpq's pipeline mode and checked at commit, which is
- * why an exec's error may surface only at xf_sink_commit().
+ * why an exec's error may surface only at xf_sink_commit()).
  *
  * Errors: every function that can fail reports the database's message
  * (naming the sink and the statement) and returns -ERR_DB, or -errno.
@@ -40,6 +41,10 @@ struct xf_stmt;
 struct xf_dialect {
 	const char *int64; /* type name of 64-bit integer columns */
 	const char *keyed; /* suffix of a CREATE TABLE with a primary key */
+	/* type of text columns that are compared or sorted (keys, and what
+	 * a conditional upsert compares): byte order, as the transforms
+	 * compare in C, whatever the database's default collation */
+	const char *text;
 };
 
 /* The implementation of one kind of database. @db and @stmt are the
@@ -82,7 +87,7 @@ int xf_sink_open(const char *url, struct xf_sink **out);
  * Every statement of @s must be freed first. NULL is accepted. */
 void xf_sink_close(struct xf_sink *s);
 
-/* xf_sink_name - the URL, for messages. */
+/* xf_sink_name - the URL without its password, for messages. */
 const char *xf_sink_name(const struct xf_sink *s);
 
 const struct xf_dialect *xf_sink_dialect(const struct xf_sink *s);

@@ -332,7 +332,9 @@ static int sq_table_exists(void *db, const char *table)
 
 const struct xf_sink_ops xf_sqlite_ops = {
 	.scheme = "sqlite",
-	.dialect = {.int64 = "INTEGER", .keyed = " WITHOUT ROWID"},
+	.dialect = {.int64 = "INTEGER",
+		    .keyed = " WITHOUT ROWID",
+		    .text = "TEXT"},
 	.open = sq_open,
 	.close = sq_close,
 	.exec = sq_exec,

@@ -1123,7 +1123,7 @@ int xf_new(const struct cfg *cfg, struct xf **out)
 		goto out_free;
 	ring_open(xf, false);
 	diag_info("transforming %s/%s into %s", cfg->data_dir, LAYOUT_DECODED,
-		  url);
+		  xf_sink_name(xf->sink));
 	*out = xf;
 	return 0;
 

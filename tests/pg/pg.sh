@@ -23,6 +23,18 @@ bindir() {
 	echo "$d"
 }
 
+# reachable DIR: as root, let the postgres user traverse DIR's parents (a
+# test's scratch directory is 0700): o+x, not o+r, on those that lack it.
+reachable() {
+	local p
+	[ "$(id -u)" -eq 0 ] || return 0
+	p=$(dirname "$1")
+	while [ "$p" != / ]; do
+		runuser -u postgres -- test -x "$p" || chmod o+x "$p"
+		p=$(dirname "$p")
+	done
+}
+
 as_owner() { # command... (as postgres when we are root)
 	if [ "$(id -u)" -eq 0 ]; then
 		runuser -u postgres -- "$@"
@@ -48,6 +60,7 @@ start)
 	bin=$(bindir) || { echo "pg.sh: no PostgreSQL server installed" >&2; exit 1; }
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
+	reachable "$dir"
 	if [ ! -f "$dir/data/PG_VERSION" ]; then
 		[ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
 		as_owner "$bin/initdb" -D "$dir/data" -U postgres -A trust \

@@ -140,8 +140,12 @@ static uint64_t applied(const char *db)
 	h = xt_db(db);
 
 	sqlite3_busy_timeout(h, 5000);
-	n = xt_int(h, "SELECT coalesce(sum(outcomes), 0) FROM "
-		      "rawzone_transform_checkpoint");
+	/* A transform killed between creating the file and its tables. */
+	n = xt_int(h, "SELECT count(*) FROM sqlite_master WHERE name = "
+		      "'rawzone_transform_checkpoint'");
+	if (n > 0)
+		n = xt_int(h, "SELECT coalesce(sum(outcomes), 0) FROM "
+			      "rawzone_transform_checkpoint");
 	sqlite3_close(h);
 	return n < 0 ? 0 : (uint64_t)n;
 }

@@ -1,0 +1,466 @@
+/* tests/pg/test_pg_transform.c - the orders transform into a real
+ * PostgreSQL: the same rows as into SQLite, whatever happens.
+ *
+ *   - decoded logs with quarantined records and a replay (new content,
+ *     OK -> quarantined, another order, an earlier time: the rare paths)
+ *     applied in-process into SQLite and into PostgreSQL with big and with
+ *     small batches: the same dump, table by table, and DOMAIN.md's
+ *     invariants hold in PostgreSQL;
+ *   - rawzone-transform, the binary: killed at kill points T1, T2, T3,
+ *     then drained: the same database;
+ *   - the ambiguous commit (RAWZONE_PG_DROP_AT_COMMIT): transform exits 1
+ *     saying so, without guessing; the database has the batch (the server
+ *     committed it) and its checkpoint together; the restart resumes after
+ *     it: the same database, nothing lost or twice;
+ *   - pg_terminate_backend of transform's session mid-run: exit 1, the
+ *     restart drains: the same database;
+ *   - a database whose default collation is not byte order (ICU en-US):
+ *     two topics feeding one order, whose events tie on (time, partition,
+ *     offset), give the same orders row whether they arrive in one batch
+ *     or two, in either order, as in SQLite (keys and the compared topic
+ *     are COLLATE "C"). Skipped when the server has no ICU.
+ * TEST_SCALE=N divides the data.
+ */
+#include "tests/pg/pg_test.h"
+#include "tests/transform/xf_test.h"
+
+#include "common/diag.h"
+
+#define NPART 4
+
+static char data_dir[PATH_MAX], logpath[PATH_MAX];
+static char *ref_dump;
+
+/* A rawzone.conf for the decoded logs of @dir into @sink (a URL), @batch
+ * records per transaction, or fewer after @latency ms. */
+static void conf_lat(const char *path, const char *dir, const char *sink,
+		     const char *batch, int latency, const char *extra)
+{
+	static bool registered;
+	FILE *f = fopen(path, "w");
+
+	if (!registered)
+		atexit(xt_ring_unlink);
+	registered = true;
+	CHECK(f);
+	fprintf(f,
+		"[pipeline]\ninstance = xt%d\ndata_dir = %s\n"
+		"[kafka]\nbootstrap.servers = 127.0.0.1:9\n"
+		"[land]\ntopics = orders\n"
+		"[transform]\nsink = %s\nbatch_records = %s\n"
+		"batch_latency_ms = %d\n%s",
+		(int)getpid(), dir, sink, batch, latency, extra ? extra : "");
+	CHECK(fclose(f) == 0);
+}
+
+static void conf_url(const char *path, const char *dir, const char *sink,
+		     const char *batch, const char *extra)
+{
+	conf_lat(path, dir, sink, batch, 20, extra);
+}
+
+static void show_log(void)
+{
+	char cmd[PATH_MAX + 32];
+
+	snprintf(cmd, sizeof(cmd), "tail -n 20 '%s' >&2", logpath);
+	if (system(cmd) != 0)
+		fprintf(stderr, "(no log)\n");
+}
+
+static void expect_exit(pid_t pid, int want)
+{
+	int rc = xt_wait(pid);
+
+	if (rc != want) {
+		fprintf(stderr, "rawzone-transform exited %d, expected %d\n",
+			rc, want);
+		show_log();
+		exit(1);
+	}
+}
+
+static void check_pg(const char *url, const char *what)
+{
+	PGconn *c = pt_connect(url);
+	char *d;
+
+	/* DOMAIN.md: each coordinate in exactly one of the two tables; each
+	 * order's row its greatest event. */
+	CHECK_EQ(pt_int(c, "SELECT count(*) FROM order_events e JOIN "
+			   "rawzone_quarantine q USING (topic, "
+			   "kafka_partition, kafka_offset)"),
+		 0);
+	CHECK_EQ(pt_int(c,
+			"SELECT count(*) FROM ("
+			"SELECT order_id, customer_id, event_type, "
+			"amount_cents, currency, item_count, event_time_ms, "
+			"topic, kafka_partition, kafka_offset FROM ("
+			"SELECT *, row_number() OVER (PARTITION BY order_id "
+			"ORDER BY event_time_ms DESC, kafka_partition DESC, "
+			"kafka_offset DESC, topic DESC) AS rn "
+			"FROM order_events) x WHERE rn = 1 "
+			"EXCEPT SELECT * FROM orders) y"),
+		 0);
+	CHECK_EQ(pt_int(c, "SELECT count(DISTINCT order_id) FROM "
+			   "order_events"),
+		 pt_int(c, "SELECT count(*) FROM orders"));
+	PQfinish(c);
+	d = pt_dump_pg(url);
+	if (!pt_same(ref_dump, d)) {
+		fprintf(stderr, "%s: PostgreSQL differs from SQLite\n", what);
+		exit(1);
+	}
+	free(d);
+}
+
+/* In-process runs, several batch sizes. */
+static void same_rows(void)
+{
+	static const char *const batches[] = {"50000", "97", NULL};
+	char conf[PATH_MAX], url[600], name[32];
+	size_t i;
+
+	for (i = 0; batches[i]; i++) {
+		PT_FMT(name, "inproc%zu", i);
+		pt_schema_url(name, url, sizeof(url));
+		PT_FMT(conf, "%s/%s.conf", data_dir, name);
+		conf_url(conf, data_dir, url, batches[i], NULL);
+		CHECK_OK(xt_run(conf, NULL, 0));
+		check_pg(url, name);
+		/* Applied again from the checkpoint: nothing to do. */
+		CHECK_OK(xt_run(conf, NULL, 0));
+		check_pg(url, name);
+	}
+	printf("in-process, batches of 50000 and 97: the same rows as "
+	       "SQLite\n");
+}
+
+static void kill_points(void)
+{
+	static const char *const points[] = {"T1", "T2", "T3"};
+	static const int nth[] = {1, 4};
+	char conf[PATH_MAX], url[600], name[32], at[16];
+	size_t i, j;
+
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < 2; j++) {
+			PT_FMT(name, "kp_%s_%d", points[i], nth[j]);
+			PT_FMT(at, "%s:%d", points[i], nth[j]);
+			pt_schema_url(name, url, sizeof(url));
+			PT_FMT(conf, "%s/%s.conf", data_dir, name);
+			conf_url(conf, data_dir, url, "700", NULL);
+			expect_exit(xt_spawn(conf, "--once", at, logpath),
+				    128 + SIGKILL);
+			expect_exit(xt_spawn(conf, "--once", NULL, logpath),
+				    0);
+			check_pg(url, name);
+		}
+	printf("kill points T1, T2, T3 x 1st, 4th: the same rows\n");
+}
+
+static bool log_has(const char *needle)
+{
+	char line[4096];
+	bool found = false;
+	FILE *f = fopen(logpath, "r");
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, needle) != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* No session of role rawzone but @c's (a cut one may still commit). */
+static void wait_sessions_gone(PGconn *c)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (pt_int(c, "SELECT count(*) FROM pg_stat_activity WHERE "
+			      "usename = 'rawzone' AND pid <> "
+			      "pg_backend_pid()") == 0)
+			return;
+		usleep(50000);
+	}
+	fprintf(stderr, "a cut session did not end\n");
+	exit(1);
+}
+
+static void ambiguous(void)
+{
+	/* 3 schema transactions at start-up, then the batches */
+	static const int nth[] = {4, 7};
+	char conf[PATH_MAX], url[600], name[32], env[16];
+	size_t j;
+
+	for (j = 0; j < 2; j++) {
+		PGconn *c;
+		int64_t outcomes;
+
+		PT_FMT(name, "amb_%d", nth[j]);
+		pt_schema_url(name, url, sizeof(url));
+		PT_FMT(conf, "%s/%s.conf", data_dir, name);
+		/* full batches: the count says which committed */
+		conf_lat(conf, data_dir, url, "1000", 600000, NULL);
+		CHECK(truncate(logpath, 0) == 0);
+		PT_FMT(env, "%d", nth[j]);
+		setenv("RAWZONE_PG_DROP_AT_COMMIT", env, 1);
+		expect_exit(xt_spawn(conf, "--once", NULL, logpath), 1);
+		unsetenv("RAWZONE_PG_DROP_AT_COMMIT");
+		CHECK(log_has("may or may not be committed"));
+		/* The server had the COMMIT: the batch and its checkpoint
+		 * are there, together. */
+		c = pt_connect(url);
+		wait_sessions_gone(c);
+		outcomes = pt_int(c, "SELECT sum(outcomes) FROM "
+				     "rawzone_transform_checkpoint");
+		CHECK_EQ(outcomes, (nth[j] - 3) * 1000);
+		CHECK_EQ(pt_int(c, "SELECT count(*) FROM order_events") +
+				 pt_int(c, "SELECT count(*) FROM "
+					   "rawzone_quarantine"),
+			 outcomes); /* no replay in the first batches */
+		PQfinish(c);
+		expect_exit(xt_spawn(conf, "--once", NULL, logpath), 0);
+		CHECK(log_has("outcomes applied)"));
+		check_pg(url, name);
+	}
+	printf("ambiguous commit at the 1st and 4th batch: exit 1 without "
+	       "guessing; committed with its checkpoint; the restart "
+	       "resumes after it\n");
+}
+
+static void terminated(void)
+{
+	char conf[PATH_MAX], url[600];
+	PGconn *c;
+	pid_t pid;
+	int i, rc;
+
+	pt_schema_url("term", url, sizeof(url));
+	PT_FMT(conf, "%s/term.conf", data_dir);
+	conf_url(conf, data_dir, url, "200", NULL);
+	c = pt_connect(pt_url);
+	pid = xt_spawn(conf, "--once", NULL, logpath);
+	/* Mid-run: some batches committed, not all. */
+	for (i = 0; i < 400; i++) {
+		int64_t n = pt_int(c, "SELECT count(*) FROM pg_tables WHERE "
+				      "schemaname = 'term' AND tablename = "
+				      "'rawzone_transform_checkpoint'") > 0
+				    ? pt_int(c, "SELECT coalesce(sum(outcomes), "
+						"0) FROM term."
+						"rawzone_transform_checkpoint")
+				    : 0;
+
+		if (n > 0)
+			break;
+		usleep(5000);
+	}
+	CHECK_EQ(pt_int(c, "SELECT count(*) FROM (SELECT "
+			   "pg_terminate_backend(pid) FROM pg_stat_activity "
+			   "WHERE datname = 'rawzone' AND usename = 'rawzone' "
+			   "AND pid <> pg_backend_pid()) t"),
+		 1);
+	rc = xt_wait(pid);
+	if (rc != 1 && rc != 0) {
+		fprintf(stderr, "transform exited %d after its session was "
+				"terminated\n",
+			rc);
+		show_log();
+		exit(1);
+	}
+	CHECK(rc == 1); /* it was mid-run: it noticed */
+	expect_exit(xt_spawn(conf, "--once", NULL, logpath), 0);
+	check_pg(url, "terminated");
+	PQfinish(c);
+	printf("pg_terminate_backend mid-run: exit 1, the restart drains: "
+	       "the same rows\n");
+}
+
+/* --- collation ----------------------------------------------------------- */
+
+static struct log_dir *topic_log(const char *dir, const char *topic)
+{
+	struct log_dir_opts o = {
+		.zone = LOG_ZONE_DECODED,
+		.partition = 0,
+		.segment_bytes = 1 << 20,
+		.max_record = 1u << 20,
+	};
+	struct log_recovery r;
+	struct log_dir *d;
+	char path[PATH_MAX];
+
+	CHECK_OK(layout_part_dir(path, sizeof(path), dir, LAYOUT_DECODED,
+				 topic, 0));
+	CHECK_OK(log_dir_open(path, &o, &d));
+	CHECK_OK(log_dir_recover(d, NULL, &r));
+	return d;
+}
+
+static void topic_frontier(const char *dir, struct log_dir *d,
+			   const char *topic)
+{
+	struct log_ck ck = {0};
+	struct log_ck_entry *e;
+	struct log_pos end;
+	char path[PATH_MAX];
+	int ret;
+
+	CHECK_OK(log_dir_sync(d));
+	end = log_dir_end(d);
+	PT_FMT(path, "%s/%s", dir, LAYOUT_DECODE_CKPT);
+	ret = log_ck_load(path, &ck);
+	CHECK(ret == 0 || ret == -ENOENT);
+	e = log_ck_put(&ck, topic, 0);
+	CHECK(e);
+	e->v[DEC_CK_OUT_SEG] = end.seg;
+	e->v[DEC_CK_OUT_POS] = end.pos;
+	CHECK_OK(log_ck_save(path, &ck));
+	log_ck_free(&ck);
+}
+
+/* The orders row of "tie" after applying topics @first then @second
+ * (each in its own run: its own batch), or both at once (@second NULL),
+ * into @sink. */
+static void collation_run(const char *name, const char *sink,
+			  const char *first, const char *second, char *row,
+			  size_t size, bool pg)
+{
+	static const char extra[] = "[land]\ntopics = a,B\n"
+				    "[transform]\ntopics.a = orders\n"
+				    "topics.B = orders\n";
+	struct xt_ev ea = {"tie", "ca", 1, 1000, false, "EUR", 1, 0,
+			   "from-a", 0, {0}};
+	struct xt_ev eb = {"tie", "cb", 2, 1000, false, "USD", 2, 0,
+			   "from-B", 0, {0}};
+	char dir[PATH_MAX], conf[PATH_MAX];
+	struct log_dir *da, *db;
+
+	PT_FMT(dir, "%s/%s", data_dir, name);
+	CHECK(mkdir(dir, 0700) == 0);
+	PT_FMT(conf, "%s/c.conf", dir);
+	conf_url(conf, dir, sink, "1000", extra);
+	da = topic_log(dir, "a");
+	db = topic_log(dir, "B");
+	xt_ok(da, 5, 1700000000000, 3, &ea);
+	xt_ok(db, 5, 1700000000000, 3, &eb);
+	topic_frontier(dir, strcmp(first, "a") == 0 ? da : db, first);
+	if (second) {
+		CHECK_OK(xt_run(conf, NULL, 0));
+		topic_frontier(dir, strcmp(second, "a") == 0 ? da : db,
+			       second);
+	} else {
+		topic_frontier(dir, strcmp(first, "a") == 0 ? db : da,
+			       strcmp(first, "a") == 0 ? "B" : "a");
+	}
+	CHECK_OK(xt_run(conf, NULL, 0));
+	log_dir_close(da);
+	log_dir_close(db);
+	if (pg) {
+		PGconn *c = pt_connect(sink);
+		PGresult *r = PQexec(c, "SELECT topic || '|' || customer_id "
+					"FROM orders");
+
+		CHECK(PQresultStatus(r) == PGRES_TUPLES_OK &&
+		      PQntuples(r) == 1);
+		snprintf(row, size, "%s", PQgetvalue(r, 0, 0));
+		PQclear(r);
+		PQfinish(c);
+	} else {
+		sqlite3 *h = xt_db(sink + strlen("sqlite:"));
+
+		xt_row(h, row, size,
+		       "SELECT topic || '|' || customer_id FROM orders");
+		sqlite3_close(h);
+	}
+}
+
+static void collation(void)
+{
+	static const char *const orders[][2] = {
+		{"a", "B"}, {"B", "a"}, {"a", NULL}};
+	char url[600], sq[PATH_MAX + 8], want[64], got[64], name[32];
+	size_t i;
+
+	if (!pt_newdb("rz_icu", "LOCALE_PROVIDER icu ICU_LOCALE 'en-US' "
+				"TEMPLATE template0",
+		      url, sizeof(url))) {
+		printf("collation: skipped (no ICU in this server)\n");
+		return;
+	}
+	/* SQLite (byte order): the greater topic, "a" > "B", wins. */
+	PT_FMT(sq, "sqlite:%s/coll.db", data_dir);
+	collation_run("coll-sqlite", sq, "a", NULL, want, sizeof(want),
+		      false);
+	CHECK(strcmp(want, "a|ca") == 0);
+	for (i = 0; i < 3; i++) {
+		PT_FMT(name, "coll%zu", i);
+		CHECK(pt_newdb("rz_icu", "LOCALE_PROVIDER icu ICU_LOCALE "
+					 "'en-US' TEMPLATE template0",
+			       url, sizeof(url)));
+		collation_run(name, url, orders[i][0], orders[i][1], got,
+			      sizeof(got), true);
+		if (strcmp(got, want) != 0) {
+			fprintf(stderr,
+				"collation: topics %s then %s gave %s, "
+				"expected %s\n",
+				orders[i][0],
+				orders[i][1] ? orders[i][1] : "(same batch)",
+				got, want);
+			exit(1);
+		}
+	}
+	printf("collation: an ICU en-US database orders ties as SQLite "
+	       "does, in one batch or two, either way\n");
+}
+
+int main(void)
+{
+	const char *scale_s = getenv("TEST_SCALE");
+	long scale = scale_s ? atol(scale_s) : 1;
+	struct log_dir *logs[NPART];
+	struct xt_gen g = {
+		.nparts = NPART,
+		.norders = 2000,
+		.window = 200,
+		.qfrac = 0.05,
+		.replay = true,
+		.seed = 7,
+	};
+	char conf[PATH_MAX], sq[PATH_MAX + 8];
+	int p;
+
+	if (access(xt_bin("rawzone-transform"), X_OK) != 0) {
+		fprintf(stderr, "%s: not built\n", xt_bin("rawzone-transform"));
+		return 1;
+	}
+	if (scale < 1)
+		scale = 1;
+	diag_init("test_pg_transform", DIAG_WARN);
+	snprintf(data_dir, sizeof(data_dir), "%s", test_tmpdir("pg-xf"));
+	pt_server(data_dir);
+	PT_FMT(logpath, "%s/transform.log", data_dir);
+	g.n = 40000 / (uint64_t)scale;
+	for (p = 0; p < NPART; p++)
+		logs[p] = xt_part_open(data_dir, p, 256 << 10);
+	xt_generate(data_dir, logs, &g);
+	for (p = 0; p < NPART; p++)
+		log_dir_close(logs[p]);
+
+	/* The reference: SQLite. */
+	PT_FMT(sq, "sqlite:%s/ref.db", data_dir);
+	PT_FMT(conf, "%s/ref.conf", data_dir);
+	conf_url(conf, data_dir, sq, "50000", NULL);
+	CHECK_OK(xt_run(conf, NULL, 0));
+	ref_dump = pt_dump_sqlite(sq + strlen("sqlite:"));
+
+	same_rows();
+	kill_points();
+	ambiguous();
+	terminated();
+	collation();
+	free(ref_dump);
+	return 0;
+}
