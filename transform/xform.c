@@ -3,6 +3,7 @@
 
 #include "common/diag.h"
 #include "common/err.h"
+#include "transform/json.h"
 #include "transform/orders.h"
 
 #include <inttypes.h>
@@ -13,6 +14,7 @@
  * file; the sinks do not change. */
 static const struct xf_ops *const transforms[] = {
 	&xf_orders_ops,
+	&xf_json_ops,
 };
 
 #define NTRANSFORMS (sizeof(transforms) / sizeof(transforms[0]))
@@ -55,19 +57,8 @@ int xf_resolve(const struct cfg *cfg, const char *topic,
 	*out = xf_find(name);
 	if (*out)
 		return 0;
-	if (strcmp(name, "json") == 0)
-		diag_err("topic %s maps to the json transform%s, and the json "
-			 "transform is not built yet: map it to a typed one "
-			 "([transform] topics.%s = orders) or leave it out",
-			 topic,
-			 !configured(cfg, topic)
-				 ? " (the default for a topic without a typed "
-				   "transform)"
-				 : "",
-			 topic);
-	else
-		diag_err("topic %s maps to transform '%s', which is not built",
-			 topic, name);
+	diag_err("topic %s maps to transform '%s', which is not built", topic,
+		 name);
 	return -ERR_CONFIG;
 }
 

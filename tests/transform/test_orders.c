@@ -425,7 +425,7 @@ static void check_refusals(void)
 {
 	char conf[PATH_MAX], db[PATH_MAX];
 	const char *json[] = {"transform.topics.payments=json", NULL};
-	const char *bad[] = {"transform.topics.orders=json", NULL};
+	const char *bad[] = {"transform.topics.orders=nosuch", NULL};
 	sqlite3 *h;
 
 	/* a newer schema version */
@@ -458,13 +458,22 @@ static void check_refusals(void)
 	sqlite3_close(h);
 	CHECK_EQ(xt_run(conf, NULL, 0), -ERR_FORMAT);
 
-	/* the json transform is not built yet */
+	/* a topic mapped to the json transform runs beside orders */
 	XT_FMT(conf, "%s/json.conf", data_dir);
 	XT_FMT(db, "%s/json.db", data_dir);
 	xt_conf(conf, data_dir, db, json);
-	CHECK_EQ(xt_run(conf, NULL, 0), -ERR_CONFIG);
+	CHECK_EQ(xt_run(conf, NULL, 0), 0);
+
+	/* a transform that is not built is refused by the configuration */
+	XT_FMT(conf, "%s/nosuch.conf", data_dir);
+	XT_FMT(db, "%s/nosuch.db", data_dir);
 	xt_conf(conf, data_dir, db, bad);
-	CHECK_EQ(xt_run(conf, NULL, 0), -ERR_CONFIG);
+	{
+		struct cfg *cfg = NULL;
+
+		CHECK_EQ(cfg_load(conf, NULL, 0, &cfg), -ERR_CONFIG);
+		cfg_free(cfg);
+	}
 	CHECK(access(db, F_OK) != 0); /* refused before opening anything */
 }
 

@@ -1,0 +1,619 @@
+/* transform/json.c - any canonical message into rawzone_events, as JSON.
+ *
+ * prepare (no database; the reader thread): each OK outcome's message is
+ * looked up by its full name among the descriptors this build has, unpacked
+ * (into an arena reset per record: no malloc) and written as JSON by
+ * descriptor (common/pbjson.h); its key column is encoded beside it
+ * (xf_json_key). Every body and key of the batch goes into one buffer of
+ * the prepared batch, kept with its capacity from batch to batch, and rows
+ * refer to it by offset (the buffer moves while it grows).
+ *
+ * apply (the writer thread, in the transaction):
+ *   - an OK outcome above its partition's high offset cannot have a row
+ *     yet: it is queued for a plain multi-row INSERT, JS_CHUNK rows a
+ *     statement (a loud error should the database hold the row after
+ *     all); the rest of the queue at the end goes in statements of
+ *     JS_TAIL rows, then of 1;
+ *   - a reapplied OK outcome (a replay, xform.h) is queued the same way
+ *     for multi-row upserts (ON CONFLICT DO UPDATE: its row may exist; a
+ *     statement never holds the same coordinates twice, which PostgreSQL
+ *     would refuse);
+ *   - a reapplied quarantined outcome deletes its row, if any (the core
+ *     writes its rawzone_quarantine row in the same transaction).
+ * Nothing is derived from rawzone_events, so no replay needs more than its
+ * own row. Coordinates are unique within a batch (xform.h): a queued row
+ * cannot be made stale by a later outcome of the same batch.
+ *
+ * Descriptors: the table below lists the canonical messages of the schemas
+ * this build has, as decode's schema table (decode/schemas.c) does; stages
+ * do not include each other's headers, so it is kept here until the
+ * generated schema code offers one catalog both can use.
+ *
+ * Keys: the core's outcomes (xform.h) do not carry the Kafka key yet, so
+ * each OK outcome's key is read back from its frame in the decoded log
+ * (outcome_key: one reader per partition, which reads on sequentially
+ * while the batch's outcomes follow each other in the log, as they do
+ * unless a replay was reduced within the batch). When struct xf_outcome
+ * carries the key, outcome_key() becomes "the outcome's key" and the
+ * readers go.
+ */
+#include "transform/json.h"
+
+#include "common/diag.h"
+#include "common/err.h"
+#include "common/pbjson.h"
+#include "log/decoded.h"
+#include "log/reader.h"
+#include "transform/arena.h"
+
+#include "proto/orders/v1/order_event.pb-c.h"
+#include "proto/orders/v2/order_event.pb-c.h"
+#include "proto/orders/v3/order_event.pb-c.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JS_COMPONENT "json"
+#define JS_CHUNK 128 /* rows per multi-row statement */
+#define JS_TAIL 16   /* ... for the rest of a batch, before single rows */
+
+#define JS_COLS                                                                \
+	"topic, kafka_partition, kafka_offset, schema_id, message_type, key, " \
+	"kafka_timestamp_ms, body"
+#define JS_NCOLS 8
+#define JS_UPDATE                                                              \
+	" ON CONFLICT (topic, kafka_partition, kafka_offset) "                 \
+	"DO UPDATE SET schema_id = excluded.schema_id, "                       \
+	"message_type = excluded.message_type, key = excluded.key, "           \
+	"kafka_timestamp_ms = excluded.kafka_timestamp_ms, "                   \
+	"body = excluded.body"
+
+/* The messages this build can write: every message a topic may have as its
+ * canonical form, each with its own full name (desc->name). */
+static const ProtobufCMessageDescriptor *const messages[] = {
+	&orders__v1__order_event__descriptor,
+	&orders__v2__order_event__descriptor,
+	&orders__v3__order_event__descriptor,
+};
+
+#define NMESSAGES (sizeof(messages) / sizeof(messages[0]))
+
+/* The multi-row statements, by rows per statement. */
+static const int put_rows[] = {JS_CHUNK, JS_TAIL, 1};
+
+#define NPUT (sizeof(put_rows) / sizeof(put_rows[0]))
+
+/* One outcome's work: a row to write, or (del) a row to delete. Offsets
+ * are into the prepared batch's text. */
+struct row {
+	const struct xf_outcome *o;
+	bool del;
+	bool key_null;
+	size_t body, body_len;
+	size_t key, key_len;
+};
+
+/* What prepare makes of a batch. */
+struct prep {
+	struct prep *next; /* the free list */
+	struct row *rows;  /* in batch order */
+	size_t nrows, cap;
+	struct jbuf text; /* every body and key */
+};
+
+/* A reader of one partition's decoded log, for the keys. */
+struct keyrd {
+	const struct xf_source *src;
+	struct log_rd *rd;
+};
+
+struct js_state {
+	/* apply's: the statements */
+	struct xf_stmt *put[NPUT]; /* plain INSERTs of put_rows[i] rows */
+	struct xf_stmt *ups[NPUT]; /* upserts of put_rows[i] rows */
+	struct xf_stmt *del;	   /* a row, by key */
+	/* prepare's and release's */
+	struct xf_arena *msg; /* one record's unpacked message */
+	struct prep *free;
+	struct keyrd *rds;
+	size_t nrds;
+};
+
+const ProtobufCMessageDescriptor *xf_json_descriptor(const char *name,
+						     size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < NMESSAGES; i++)
+		if (strlen(messages[i]->name) == len &&
+		    memcmp(messages[i]->name, name, len) == 0)
+			return messages[i];
+	return NULL;
+}
+
+/* --- keys ---------------------------------------------------------------- */
+
+/* Whether the @n bytes at @s are valid UTF-8 (RFC 3629) without a NUL. */
+static bool utf8_text(const unsigned char *s, size_t n)
+{
+	size_t i = 0, k, need;
+	unsigned char c, lo, hi;
+
+	while (i < n) {
+		c = s[i];
+		if (c >= 0x01 && c < 0x80) {
+			i++;
+			continue;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			if (c == 0xe0)
+				lo = 0xa0; /* overlong */
+			else if (c == 0xed)
+				hi = 0x9f; /* surrogates */
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			if (c == 0xf0)
+				lo = 0x90; /* overlong */
+			else if (c == 0xf4)
+				hi = 0x8f; /* above U+10FFFF */
+		} else {
+			return false; /* NUL, a continuation, 0xc0-0xc1, 0xf5- */
+		}
+		if (n - i <= need || s[i + 1] < lo || s[i + 1] > hi)
+			return false;
+		for (k = 2; k <= need; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+		i += need + 1;
+	}
+	return true;
+}
+
+void xf_json_key(struct jbuf *b, const void *key, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = key;
+	char buf[256];
+	size_t i, n = 0;
+
+	if (utf8_text(s, len) && !(len >= 2 && s[0] == '\\' && s[1] == 'x')) {
+		jbuf_put(b, s, len);
+		return;
+	}
+	jbuf_put(b, "\\x", 2);
+	for (i = 0; i < len; i++) {
+		buf[n++] = hex[s[i] >> 4];
+		buf[n++] = hex[s[i] & 15];
+		if (n == sizeof(buf)) {
+			jbuf_put(b, buf, n);
+			n = 0;
+		}
+	}
+	jbuf_put(b, buf, n);
+}
+
+/* The reader of @src's decoded log, opened if new. */
+static int keyrd_of(struct js_state *st, const struct xf_source *src,
+		    struct log_rd **out)
+{
+	struct keyrd *n;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < st->nrds; i++)
+		if (st->rds[i].src == src) {
+			*out = st->rds[i].rd;
+			return 0;
+		}
+	n = realloc(st->rds, (st->nrds + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	st->rds = n;
+	/* The frame was verified by the core against its limit already. */
+	ret = log_rd_open(src->dir, LOG_ZONE_DECODED, UINT32_MAX, out);
+	if (ret < 0) {
+		diag_err("%s: cannot read the decoded log: %s", src->dir,
+			 err_str(ret));
+		return ret;
+	}
+	st->rds[st->nrds++] = (struct keyrd){src, *out};
+	return 0;
+}
+
+/* The Kafka key of @o into (*key, *len); *key NULL for a null key. Valid
+ * until the next call. */
+static int outcome_key(struct js_state *st, const struct xf_outcome *o,
+		       const void **key, size_t *len)
+{
+	struct log_rec rec;
+	struct log_pos at;
+	struct log_rd *rd;
+	char where[512];
+	int ret;
+
+	ret = keyrd_of(st, o->src, &rd);
+	if (ret < 0)
+		return ret;
+	if (log_pos_cmp(log_rd_pos(rd), o->at) != 0 &&
+	    log_rd_seek(rd, o->at) < 0)
+		goto out_corrupt;
+	ret = log_rd_next(rd, LOG_POS_END, &rec, &at);
+	if (ret < 0 && ret != -ERR_CORRUPT && ret != -ENODATA &&
+	    ret != -ERR_TOO_LARGE && ret != -ERR_FORMAT) {
+		diag_err("%s: reading the key: %s",
+			 xf_where(o, where, sizeof(where)), err_str(ret));
+		return ret;
+	}
+	if (ret != 1 || rec.offset != o->offset || rec.type != o->type)
+		goto out_corrupt;
+	*key = rec.key;
+	*len = rec.key ? rec.key_len : 0;
+	return 0;
+
+out_corrupt:
+	diag_err("%s: the record is no longer there to read its key from: "
+		 "the decoded log changed under transform",
+		 xf_where(o, where, sizeof(where)));
+	return -ERR_CORRUPT;
+}
+
+/* --- prepare ------------------------------------------------------------- */
+
+/* The row of OK outcome @o: its body and key into @pp's text. */
+static int make_row(struct js_state *st, struct prep *pp,
+		    const struct xf_outcome *o, struct row *r)
+{
+	const ProtobufCMessageDescriptor *desc;
+	ProtobufCMessage *m;
+	const void *key;
+	size_t klen;
+	char where[512];
+	int ret;
+
+	desc = xf_json_descriptor(o->message, o->message_len);
+	if (!desc) {
+		diag_err("%s: a %.*s, a message this rawzone-transform is not "
+			 "built with: build it with the schemas decode has",
+			 xf_where(o, where, sizeof(where)), (int)o->message_len,
+			 o->message);
+		return -ERR_CONFIG;
+	}
+	xf_arena_reset(st->msg);
+	m = protobuf_c_message_unpack(desc, xf_arena_allocator(st->msg), o->len,
+				      o->data);
+	if (!m) {
+		diag_err("%s: the canonical %s bytes decode wrote do not "
+			 "unpack: the decoded log is corrupt",
+			 xf_where(o, where, sizeof(where)), desc->name);
+		return -ERR_CORRUPT;
+	}
+	r->body = pp->text.len;
+	ret = pbjson_message(&pp->text, m);
+	if (ret == -ELOOP) {
+		diag_err("%s: a %s nested deeper than common/pbjson writes: "
+			 "the json transform does not take it",
+			 xf_where(o, where, sizeof(where)), desc->name);
+		return -ERR_CONFIG;
+	}
+	r->body_len = pp->text.len - r->body;
+	ret = outcome_key(st, o, &key, &klen);
+	if (ret < 0)
+		return ret;
+	r->key_null = !key;
+	r->key = pp->text.len;
+	if (key)
+		xf_json_key(&pp->text, key, klen);
+	r->key_len = pp->text.len - r->key;
+	return pp->text.oom ? -ENOMEM : 0;
+}
+
+static void prep_free(struct prep *pp)
+{
+	if (!pp)
+		return;
+	free(pp->rows);
+	jbuf_free(&pp->text);
+	free(pp);
+}
+
+/* A prepared batch, recycled when one is free, emptied. */
+static struct prep *prep_get(struct js_state *st)
+{
+	struct prep *pp = st->free;
+
+	if (pp) {
+		st->free = pp->next;
+	} else {
+		pp = calloc(1, sizeof(*pp));
+		if (!pp)
+			return NULL;
+	}
+	pp->next = NULL;
+	pp->nrows = 0;
+	jbuf_reset(&pp->text);
+	return pp;
+}
+
+static void js_release(void *state, void *prep)
+{
+	struct js_state *st = state;
+	struct prep *pp = prep;
+
+	if (!pp)
+		return;
+	pp->next = st->free;
+	st->free = pp;
+}
+
+static int js_prepare(void *state, const struct xf_batch *b, void **out)
+{
+	struct js_state *st = state;
+	struct prep *pp = prep_get(st);
+	size_t i;
+	int ret = 0;
+
+	*out = NULL;
+	if (!pp) {
+		diag_err("json transform: out of memory");
+		return -ENOMEM;
+	}
+	if (b->n > pp->cap) {
+		struct row *nr = realloc(pp->rows, b->n * sizeof(*nr));
+
+		if (!nr) {
+			ret = -ENOMEM;
+			goto out_release;
+		}
+		pp->rows = nr;
+		pp->cap = b->n;
+	}
+	for (i = 0; i < b->n; i++) {
+		const struct xf_outcome *o = &b->v[i];
+		struct row *r = &pp->rows[pp->nrows];
+
+		memset(r, 0, sizeof(*r));
+		r->o = o;
+		if (o->type != LOG_DEC_OK) {
+			/* A replay quarantined what may have a row. */
+			if (o->reapplied) {
+				r->del = true;
+				pp->nrows++;
+			}
+			continue;
+		}
+		ret = make_row(st, pp, o, r);
+		if (ret < 0)
+			break;
+		pp->nrows++;
+	}
+	xf_arena_reset(st->msg);
+	if (ret < 0)
+		goto out_release;
+	*out = pp;
+	return 0;
+
+out_release:
+	if (ret == -ENOMEM)
+		diag_err("json transform: out of memory");
+	js_release(st, pp);
+	return ret;
+}
+
+/* --- apply --------------------------------------------------------------- */
+
+static void bind_key(struct xf_stmt *s, int first, const struct xf_outcome *o)
+{
+	xf_stmt_text(s, first, o->src->topic, strlen(o->src->topic));
+	xf_stmt_int64(s, first + 1, o->src->partition);
+	xf_stmt_int64(s, first + 2, o->offset);
+}
+
+static void bind_row(struct xf_stmt *s, int b, const struct prep *pp,
+		     const struct row *r)
+{
+	const struct xf_outcome *o = r->o;
+
+	bind_key(s, b + 1, o);
+	xf_stmt_int64(s, b + 4, o->schema_id);
+	xf_stmt_text(s, b + 5, o->message, o->message_len);
+	if (r->key_null)
+		xf_stmt_null(s, b + 6);
+	else
+		xf_stmt_text(s, b + 6, pp->text.p + r->key, r->key_len);
+	if (o->timestamp < 0)
+		xf_stmt_null(s, b + 7);
+	else
+		xf_stmt_int64(s, b + 7, o->timestamp);
+	xf_stmt_text(s, b + 8, pp->text.p + r->body, r->body_len);
+}
+
+/* Rows queued for one kind of statement (@stmts: put or ups). */
+struct queue {
+	struct xf_stmt *const *stmts;
+	const struct row *q[JS_CHUNK];
+	size_t n;
+};
+
+/* Write the @n first rows of @qu in as few statements as the sizes of
+ * put_rows allow, and empty it. */
+static int flush(struct queue *qu, const struct prep *pp)
+{
+	size_t i = 0, k, s, rows;
+	int ret = 0;
+
+	for (s = 0; s < NPUT && ret == 0; s++) {
+		rows = (size_t)put_rows[s];
+		while (qu->n - i >= rows && ret == 0) {
+			for (k = 0; k < rows; k++)
+				bind_row(qu->stmts[s], (int)k * JS_NCOLS, pp,
+					 qu->q[i + k]);
+			ret = xf_stmt_exec(qu->stmts[s]);
+			i += rows;
+		}
+	}
+	qu->n = 0;
+	return ret;
+}
+
+static int js_apply(void *state, void *prep)
+{
+	struct js_state *st = state;
+	const struct prep *pp = prep;
+	/* Outcomes above their partition's high offset, whose rows cannot
+	 * exist yet; and reapplied ones, whose rows may. */
+	struct queue ins = {.stmts = st->put}, ups = {.stmts = st->ups};
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < pp->nrows && ret == 0; i++) {
+		const struct row *r = &pp->rows[i];
+		struct queue *qu = r->o->reapplied ? &ups : &ins;
+
+		if (r->del) {
+			bind_key(st->del, 1, r->o);
+			ret = xf_stmt_exec(st->del);
+			continue;
+		}
+		qu->q[qu->n++] = r;
+		if (qu->n == JS_CHUNK)
+			ret = flush(qu, pp);
+	}
+	if (ret == 0)
+		ret = flush(&ins, pp);
+	if (ret == 0)
+		ret = flush(&ups, pp);
+	return ret;
+}
+
+/* --- life ---------------------------------------------------------------- */
+
+static void js_close(void *state)
+{
+	struct js_state *st = state;
+	struct prep *pp;
+	size_t i;
+
+	if (!st)
+		return;
+	for (i = 0; i < NPUT; i++) {
+		xf_stmt_free(st->put[i]);
+		xf_stmt_free(st->ups[i]);
+	}
+	xf_stmt_free(st->del);
+	xf_arena_free(st->msg);
+	while ((pp = st->free)) {
+		st->free = pp->next;
+		prep_free(pp);
+	}
+	for (i = 0; i < st->nrds; i++)
+		log_rd_close(st->rds[i].rd);
+	free(st->rds);
+	free(st);
+}
+
+static int create_table(struct xf_sink *sink)
+{
+	static const char *const tables[] = {XF_JSON_TABLE, NULL};
+	const struct xf_dialect *d = xf_sink_dialect(sink);
+	char events[768];
+	const char *ddl[] = {events, NULL};
+
+	/* json.h: what each column holds. The key's topic is of the
+	 * dialect's text type (byte order), as in every rawzone table. */
+	snprintf(events, sizeof(events),
+		 "CREATE TABLE " XF_JSON_TABLE " ("
+		 "topic %3$s NOT NULL, "
+		 "kafka_partition %1$s NOT NULL, "
+		 "kafka_offset %1$s NOT NULL, "
+		 "schema_id %1$s NOT NULL, "
+		 "message_type TEXT NOT NULL, "
+		 "key TEXT, "
+		 "kafka_timestamp_ms %1$s, "
+		 "body TEXT NOT NULL, "
+		 "PRIMARY KEY (topic, kafka_partition, kafka_offset))%2$s",
+		 d->int64, d->keyed, d->text);
+	return xf_sink_schema(sink, JS_COMPONENT, XF_JSON_SCHEMA_VERSION,
+			      tables, ddl);
+}
+
+/* Prepare "INSERT INTO rawzone_events (...) VALUES (?, ...) x @rows
+ * @tail". */
+static int prepare_insert(struct xf_sink *sink, int rows, const char *tail,
+			  struct xf_stmt **out)
+{
+	static const char one[] = "(?, ?, ?, ?, ?, ?, ?, ?)"; /* JS_NCOLS */
+	size_t size =
+		sizeof("INSERT INTO " XF_JSON_TABLE " (" JS_COLS ") VALUES ") +
+		(size_t)rows * sizeof(one) + strlen(tail);
+	char *sql = malloc(size), *p;
+	int r, ret;
+
+	if (!sql)
+		return -ENOMEM;
+	p = sql +
+	    sprintf(sql, "INSERT INTO " XF_JSON_TABLE " (" JS_COLS ") VALUES ");
+	for (r = 0; r < rows; r++)
+		p += sprintf(p, "%s%s", r ? "," : "", one);
+	strcpy(p, tail);
+	ret = xf_stmt_prepare(sink, sql, out);
+	free(sql);
+	return ret;
+}
+
+static int js_open(struct xf_sink *sink, void **state)
+{
+	struct js_state *st;
+	size_t i;
+	int ret;
+
+	*state = NULL;
+	ret = create_table(sink);
+	if (ret < 0)
+		return ret;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	ret = xf_arena_new(&st->msg);
+	if (ret < 0) {
+		diag_err("json transform: out of memory");
+		goto out_close;
+	}
+	for (i = 0; i < NPUT && ret == 0; i++) {
+		ret = prepare_insert(sink, put_rows[i], "", &st->put[i]);
+		if (ret == 0)
+			ret = prepare_insert(sink, put_rows[i], JS_UPDATE,
+					     &st->ups[i]);
+	}
+	if (ret == 0)
+		ret = xf_stmt_prepare(sink,
+				      "DELETE FROM " XF_JSON_TABLE
+				      " WHERE topic = ? AND "
+				      "kafka_partition = ? AND "
+				      "kafka_offset = ?",
+				      &st->del);
+	if (ret < 0)
+		goto out_close;
+	*state = st;
+	return 0;
+
+out_close:
+	js_close(st);
+	return ret;
+}
+
+const struct xf_ops xf_json_ops = {
+	.name = "json",
+	.open = js_open,
+	.prepare = js_prepare,
+	.apply = js_apply,
+	.release = js_release,
+	.close = js_close,
+};
