@@ -80,11 +80,20 @@
 	"kafka_partition = excluded.kafka_partition, "                         \
 	"kafka_offset = excluded.kafka_offset"
 /* ... only when the new row's event is not smaller: >= so that the same
- * coordinates with new content overwrite. */
+ * coordinates with new content overwrite; and only when something
+ * changes (a replay mostly offers the row that is there: no write, no
+ * new row version in PostgreSQL). */
 #define ORDER_WHERE                                                            \
 	" WHERE (excluded.updated_ms, excluded.kafka_partition, "              \
 	"excluded.kafka_offset, excluded.topic) >= (orders.updated_ms, "       \
-	"orders.kafka_partition, orders.kafka_offset, orders.topic)"
+	"orders.kafka_partition, orders.kafka_offset, orders.topic) AND "      \
+	"(excluded.customer_id, excluded.status, excluded.amount_cents, "      \
+	"excluded.currency, excluded.item_count, excluded.updated_ms, "        \
+	"excluded.topic, excluded.kafka_partition, excluded.kafka_offset) "    \
+	"IS DISTINCT FROM "                                                    \
+	"(orders.customer_id, orders.status, orders.amount_cents, "            \
+	"orders.currency, orders.item_count, orders.updated_ms, "              \
+	"orders.topic, orders.kafka_partition, orders.kafka_offset)"
 
 static const char *const type_names[] = {
 	[ORDERS__V3__ORDER_EVENT__TYPE__CREATED] = "CREATED",
@@ -149,7 +158,7 @@ struct ord_state {
 	/* apply's: the statements */
 	struct xf_stmt *put_events; /* ORD_CHUNK order_events inserts */
 	struct xf_stmt *put_event;  /* one order_events upsert */
-	struct xf_stmt *old_event;  /* order_id, event_time_ms of a key */
+	struct xf_stmt *old_event;  /* the row of a key (same_event) */
 	struct xf_stmt *del_event;  /* delete a row, by key */
 	struct xf_stmt *is_source;  /* is this key the source of the order? */
 	struct xf_stmt *put_orders; /* ORD_CHUNK conditional orders upserts */
@@ -557,10 +566,45 @@ static int put_events(struct ord_state *st, const struct ev *const *q, size_t n)
 	return ret;
 }
 
+static bool col_is(struct xf_stmt *s, int col, struct str v)
+{
+	size_t len;
+	const char *t = xf_col_text(s, col, &len);
+
+	return len == v.len && memcmp(t, v.s, len) == 0;
+}
+
+static bool col_is_int(struct xf_stmt *s, int col, bool null, int64_t v)
+{
+	if (xf_col_null(s, col))
+		return null;
+	return !null && xf_col_int64(s, col) == v;
+}
+
+/* Does the row old_event found hold exactly @ev? (A replay mostly
+ * decodes records to what they were.) */
+static bool same_event(struct xf_stmt *s, const struct ev *ev)
+{
+	const struct xf_outcome *o = ev->o;
+
+	return col_is(s, 0, ev->order_id) &&
+	       col_is_int(s, 1, false, ev->time) &&
+	       col_is(s, 2, ev->customer) &&
+	       col_is(s, 3, str_of(type_names[ev->type])) &&
+	       col_is_int(s, 4, ev->amount_null, ev->amount) &&
+	       col_is(s, 5, ev->currency) &&
+	       col_is_int(s, 6, false, ev->items) &&
+	       col_is(s, 7, ev->channel) &&
+	       col_is_int(s, 8, false, o->schema_id) &&
+	       col_is_int(s, 9, o->timestamp < 0, o->timestamp);
+}
+
 /* A reapplied outcome @o replaces the row its coordinates had, if any. If
  * that row was its order's source and @ev (NULL: @o is quarantined) may no
  * longer be the greatest of the order, mark the order for recomputation.
- * A quarantined outcome's row is deleted. */
+ * A quarantined outcome's row is deleted.
+ * Returns 1 when the row already holds @ev exactly: nothing to write, and
+ * the orders row, derived from it, already reflects it. */
 static int replace_old(struct ord_state *st, struct prep *pp,
 		       const struct xf_outcome *o, const struct ev *ev)
 {
@@ -573,6 +617,10 @@ static int replace_old(struct ord_state *st, struct prep *pp,
 	ret = xf_stmt_step(st->old_event);
 	if (ret <= 0)
 		return ret; /* no row: nothing derived from it */
+	if (ev && same_event(st->old_event, ev)) {
+		xf_stmt_reset(st->old_event);
+		return 1;
+	}
 	id.s = xf_col_text(st->old_event, 0, &id.len);
 	time = xf_col_int64(st->old_event, 1);
 	if (ev && ev->order_id.len == id.len &&
@@ -634,6 +682,8 @@ static int write_events(struct ord_state *st, struct prep *pp)
 		if (ret == 0) {
 			bind_event(st->put_event, 0, ev);
 			ret = xf_stmt_exec(st->put_event);
+		} else if (ret == 1) {
+			ret = 0; /* the same row: nothing to write */
 		}
 	}
 	if (ret == 0)
@@ -922,7 +972,10 @@ static int ord_open(struct xf_sink *sink, void **state)
 				     ORDER_UPDATE, &st->set_order);
 	if (ret == 0)
 		ret = xf_stmt_prepare(sink,
-				      "SELECT order_id, event_time_ms "
+				      "SELECT order_id, event_time_ms, "
+				      "customer_id, event_type, amount_cents, "
+				      "currency, item_count, channel, "
+				      "schema_id, kafka_timestamp_ms "
 				      "FROM order_events WHERE topic = ? AND "
 				      "kafka_partition = ? AND "
 				      "kafka_offset = ?",

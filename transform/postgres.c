@@ -49,7 +49,7 @@ struct pg_stmt;
 
 struct pg_db {
 	PGconn *conn;
-	char name[512]; /* the URL without secrets, for messages */
+	char name[512];	 /* the URL without secrets, for messages */
 	unsigned nnames; /* statement names given */
 	bool in_tx;
 	long commits;	     /* COMMITs sent */
@@ -76,9 +76,6 @@ struct pg_stmt {
 	int row, nrows;
 };
 
-
-static int xx = -1;
-static int xx_text(void) { if (xx < 0) xx = getenv("XX_TEXT") != NULL; return xx; }
 /* --- messages ------------------------------------------------------------ */
 
 /* @msg on one line (libpq's end with a newline, some have several). */
@@ -106,10 +103,10 @@ static const char *trim(const char *msg, char *buf, size_t size)
 static int report(struct pg_db *db, const PGresult *res, const char *what,
 		  const char *sql)
 {
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
-				: NULL;
-	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
-			      : NULL;
+	const char *state =
+		res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg =
+		res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *detail =
 		res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
 	char m[512], d[512], q[256];
@@ -220,7 +217,7 @@ static int pg_open_url(const char *url, void **out)
 				    "fallback_application_name",
 				    "client_encoding",
 				    NULL};
-	const char *const vals[] = {XF_PG_KEEPALIVE_S, "10", "3", url,
+	const char *const vals[] = {XF_PG_KEEPALIVE_S,	 "10",	 "3", url,
 				    "rawzone-transform", "UTF8", NULL};
 	struct pg_db *db;
 	char m[512];
@@ -387,7 +384,7 @@ static int pg_rollback(void *vdb)
 	db->in_tx = false;
 	if (PQstatus(db->conn) == CONNECTION_BAD)
 		return 0; /* the server rolls back what it had */
-	sync_queue(db); /* its error was reported, or will not matter */
+	sync_queue(db);	  /* its error was reported, or will not matter */
 	return check(db, PQexec(db->conn, "ROLLBACK"), PGRES_COMMAND_OK, NULL,
 		     "ROLLBACK");
 }
@@ -536,8 +533,8 @@ static int pg_prepare(void *vdb, const char *sql, void **out)
 		st->formats = calloc((size_t)n, sizeof(*st->formats));
 		st->num = calloc((size_t)n, sizeof(*st->num));
 		st->owned = calloc((size_t)n, sizeof(*st->owned));
-		if (!st->types || !st->values || !st->lengths ||
-		    !st->formats || !st->num || !st->owned) {
+		if (!st->types || !st->values || !st->lengths || !st->formats ||
+		    !st->num || !st->owned) {
 			ret = -ENOMEM;
 			goto out_free;
 		}
@@ -592,7 +589,7 @@ static void pg_bind_int64(void *vst, int i, int64_t v)
 	b = st->num[k];
 	st->values[k] = b;
 	st->formats[k] = 1;
-	switch (xx_text() ? 0 : st->types[k]) {
+	switch (st->types[k]) {
 	case PG_INT8: {
 		uint64_t be = htobe64((uint64_t)v);
 
@@ -638,7 +635,7 @@ static void pg_bind_text(void *vst, int i, const char *s, size_t len)
 		bind_fail(st, i, "text longer than 2 GiB");
 		return;
 	}
-	switch (xx_text() ? 0 : st->types[k]) {
+	switch (st->types[k]) {
 	case PG_TEXT:
 	case PG_VARCHAR:
 	case PG_BPCHAR:
@@ -649,7 +646,7 @@ static void pg_bind_text(void *vst, int i, const char *s, size_t len)
 		return;
 	}
 	/* Another type: text form, which must end in a NUL. */
-	if (!xx_text() && memchr(s, '\0', len)) {
+	if (memchr(s, '\0', len)) {
 		bind_fail(st, i, "a NUL byte in text for a non-text parameter");
 		return;
 	}
@@ -794,9 +791,9 @@ static bool pg_col_null(void *vst, int col)
 		.rollback = pg_rollback, .table_exists = pg_table_exists,      \
 		.prepare = pg_prepare, .finalize = pg_finalize,                \
 		.bind_int64 = pg_bind_int64, .bind_text = pg_bind_text,        \
-		.bind_null = pg_bind_null, .step = pg_step,                    \
-		.reset = pg_reset, .col_int64 = pg_col_int64,                  \
-		.col_text = pg_col_text, .col_null = pg_col_null,              \
+		.bind_null = pg_bind_null, .step = pg_step, .reset = pg_reset, \
+		.col_int64 = pg_col_int64, .col_text = pg_col_text,            \
+		.col_null = pg_col_null,                                       \
 	}
 
 const struct xf_sink_ops xf_pg_ops = PG_OPS("postgresql", pg_open);

@@ -46,7 +46,7 @@
 
 #include "transform/sink.h"
 
-#define XF_PG_MAX_QUEUED 256 /* no-row statements in flight, at most */
+#define XF_PG_MAX_QUEUED 256   /* no-row statements in flight, at most */
 #define XF_PG_KEEPALIVE_S "30" /* idle seconds before TCP keepalives */
 
 extern const struct xf_sink_ops xf_pg_ops;	 /* postgresql://... */

@@ -30,9 +30,9 @@
 #define PT_FMT(buf, ...)                                                       \
 	CHECK(snprintf((buf), sizeof(buf), __VA_ARGS__) < (int)sizeof(buf))
 
-static char pt_dir[PATH_MAX];	   /* the server's directory, ours to destroy */
-static char pt_url[512];	   /* postgresql://rawzone@127.0.0.1:PORT/rawzone */
-static char pt_admin[512];	   /* the same server as postgres, db postgres */
+static char pt_dir[PATH_MAX]; /* the server's directory, ours to destroy */
+static char pt_url[512];      /* postgresql://rawzone@127.0.0.1:PORT/rawzone */
+static char pt_admin[512];    /* the same server as postgres, db postgres */
 
 static inline void pt_destroy(void)
 {
@@ -40,8 +40,8 @@ static inline void pt_destroy(void)
 
 	if (!pt_dir[0])
 		return;
-	snprintf(cmd, sizeof(cmd), "tests/pg/pg.sh destroy '%s' >/dev/null 2>&1",
-		 pt_dir);
+	snprintf(cmd, sizeof(cmd),
+		 "tests/pg/pg.sh destroy '%s' >/dev/null 2>&1", pt_dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not destroy %s\n", pt_dir);
 	pt_dir[0] = '\0';
@@ -77,7 +77,8 @@ static inline const char *pt_server(const char *tmp)
 		CHECK(WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
 		PT_FMT(pt_dir, "%s/pg", tmp);
 		atexit(pt_destroy);
-		PT_FMT(cmd, "tests/pg/pg.sh start '%s' 2>&1 | tail -n 1", pt_dir);
+		PT_FMT(cmd, "tests/pg/pg.sh start '%s' 2>&1 | tail -n 1",
+		       pt_dir);
 		p = popen(cmd, "r");
 		CHECK(p);
 		if (!fgets(pt_url, sizeof(pt_url), p))
@@ -253,7 +254,8 @@ static inline char *pt_dump_sqlite(const char *path)
 
 			for (c = 0; c < sqlite3_column_count(st); c++) {
 				const char *t =
-					(const char *)sqlite3_column_text(st, c);
+					(const char *)sqlite3_column_text(st,
+									  c);
 
 				if (c)
 					pt_put(&b, "|", 1);
@@ -289,9 +291,10 @@ static inline char *pt_dump_pg(const char *url)
 		}
 		for (row = 0; row < PQntuples(r); row++) {
 			for (col = 0; col < PQnfields(r); col++) {
-				const char *t = PQgetisnull(r, row, col)
-							? "NULL"
-							: PQgetvalue(r, row, col);
+				const char *t =
+					PQgetisnull(r, row, col)
+						? "NULL"
+						: PQgetvalue(r, row, col);
 
 				if (col)
 					pt_put(&b, "|", 1);

@@ -64,8 +64,7 @@ static void bad_connect(void)
 	char *err;
 
 	pt_capture_begin(tmp);
-	CHECK_EQ(xf_sink_open("postgresql://rawzone:hunter2@127.0.0.1:1/x",
-			      &s),
+	CHECK_EQ(xf_sink_open("postgresql://rawzone:hunter2@127.0.0.1:1/x", &s),
 		 -ERR_DB);
 	err = pt_capture_end();
 	CHECK(s == NULL);
@@ -103,7 +102,7 @@ static void stmts(const char *url)
 	xf_stmt_int64(st, 1, INT64_MAX);
 	xf_stmt_int64(st, 2, -7);
 	xf_stmt_text(st, 3, "abcdef", 3); /* no NUL after "abc" */
-	xf_stmt_text(st, 4, "12.50", 5); /* text for a numeric */
+	xf_stmt_text(st, 4, "12.50", 5);  /* text for a numeric */
 	CHECK_OK(xf_stmt_exec(st));
 	xf_stmt_int64(st, 1, INT64_MIN);
 	xf_stmt_null(st, 2);
@@ -126,8 +125,8 @@ static void stmts(const char *url)
 	free((void *)t);
 	xf_stmt_free(st);
 
-	CHECK_OK(xf_stmt_prepare(s, "SELECT k, i, v, n FROM t ORDER BY k",
-				 &st));
+	CHECK_OK(
+		xf_stmt_prepare(s, "SELECT k, i, v, n FROM t ORDER BY k", &st));
 	CHECK_EQ(xf_stmt_step(st), 1);
 	CHECK(xf_col_int64(st, 0) == INT64_MIN);
 	CHECK(xf_col_null(st, 1));
@@ -168,8 +167,8 @@ static void queue(const char *url)
 
 	CHECK_OK(xf_sink_exec(s, "DROP TABLE IF EXISTS q; CREATE TABLE q ("
 				 "k BIGINT PRIMARY KEY, v TEXT)"));
-	CHECK_OK(xf_stmt_prepare(s, "INSERT INTO q (k, v) VALUES (?, ?)",
-				 &ins));
+	CHECK_OK(
+		xf_stmt_prepare(s, "INSERT INTO q (k, v) VALUES (?, ?)", &ins));
 	CHECK_OK(xf_stmt_prepare(s, "SELECT count(*) FROM q", &cnt));
 
 	/* More than the queue holds, then a query that sees them all. */
@@ -192,7 +191,7 @@ static void queue(const char *url)
 		xf_stmt_text(ins, 2, "w", 1);
 		CHECK_OK(xf_stmt_exec(ins));
 	}
-	xf_stmt_int64(ins, 1, 7); /* exists */
+	xf_stmt_int64(ins, 1, 7);    /* exists */
 	CHECK_OK(xf_stmt_exec(ins)); /* queued: no answer yet */
 	xf_stmt_int64(ins, 1, 200000);
 	CHECK_OK(xf_stmt_exec(ins));
@@ -352,11 +351,11 @@ static void ambiguous(const char *url)
 	 * (so would a restarted transform that reads its checkpoint too
 	 * early: rows keyed by coordinates make that harmless). */
 	for (status = 0; status < 100 && pt_int(c, "SELECT count(*) FROM "
-						     "pg_stat_activity WHERE "
-						     "datname = 'rawzone' AND "
-						     "pid <> pg_backend_pid() "
-						     "AND backend_type = "
-						     "'client backend'") > 0;
+						   "pg_stat_activity WHERE "
+						   "datname = 'rawzone' AND "
+						   "pid <> pg_backend_pid() "
+						   "AND backend_type = "
+						   "'client backend'") > 0;
 	     status++)
 		usleep(50000);
 	/* The server had the COMMIT: row 2 is there. */

@@ -91,16 +91,15 @@ static void check_pg(const char *url, const char *what)
 			   "rawzone_quarantine q USING (topic, "
 			   "kafka_partition, kafka_offset)"),
 		 0);
-	CHECK_EQ(pt_int(c,
-			"SELECT count(*) FROM ("
-			"SELECT order_id, customer_id, event_type, "
-			"amount_cents, currency, item_count, event_time_ms, "
-			"topic, kafka_partition, kafka_offset FROM ("
-			"SELECT *, row_number() OVER (PARTITION BY order_id "
-			"ORDER BY event_time_ms DESC, kafka_partition DESC, "
-			"kafka_offset DESC, topic DESC) AS rn "
-			"FROM order_events) x WHERE rn = 1 "
-			"EXCEPT SELECT * FROM orders) y"),
+	CHECK_EQ(pt_int(c, "SELECT count(*) FROM ("
+			   "SELECT order_id, customer_id, event_type, "
+			   "amount_cents, currency, item_count, event_time_ms, "
+			   "topic, kafka_partition, kafka_offset FROM ("
+			   "SELECT *, row_number() OVER (PARTITION BY order_id "
+			   "ORDER BY event_time_ms DESC, kafka_partition DESC, "
+			   "kafka_offset DESC, topic DESC) AS rn "
+			   "FROM order_events) x WHERE rn = 1 "
+			   "EXCEPT SELECT * FROM orders) y"),
 		 0);
 	CHECK_EQ(pt_int(c, "SELECT count(DISTINCT order_id) FROM "
 			   "order_events"),
@@ -152,8 +151,7 @@ static void kill_points(void)
 			conf_url(conf, data_dir, url, "700", NULL);
 			expect_exit(xt_spawn(conf, "--once", at, logpath),
 				    128 + SIGKILL);
-			expect_exit(xt_spawn(conf, "--once", NULL, logpath),
-				    0);
+			expect_exit(xt_spawn(conf, "--once", NULL, logpath), 0);
 			check_pg(url, name);
 		}
 	printf("kill points T1, T2, T3 x 1st, 4th: the same rows\n");
@@ -245,13 +243,14 @@ static void terminated(void)
 	pid = xt_spawn(conf, "--once", NULL, logpath);
 	/* Mid-run: some batches committed, not all. */
 	for (i = 0; i < 400; i++) {
-		int64_t n = pt_int(c, "SELECT count(*) FROM pg_tables WHERE "
-				      "schemaname = 'term' AND tablename = "
-				      "'rawzone_transform_checkpoint'") > 0
-				    ? pt_int(c, "SELECT coalesce(sum(outcomes), "
-						"0) FROM term."
-						"rawzone_transform_checkpoint")
-				    : 0;
+		int64_t n =
+			pt_int(c, "SELECT count(*) FROM pg_tables WHERE "
+				  "schemaname = 'term' AND tablename = "
+				  "'rawzone_transform_checkpoint'") > 0
+				? pt_int(c, "SELECT coalesce(sum(outcomes), "
+					    "0) FROM term."
+					    "rawzone_transform_checkpoint")
+				: 0;
 
 		if (n > 0)
 			break;
@@ -264,8 +263,9 @@ static void terminated(void)
 		 1);
 	rc = xt_wait(pid);
 	if (rc != 1 && rc != 0) {
-		fprintf(stderr, "transform exited %d after its session was "
-				"terminated\n",
+		fprintf(stderr,
+			"transform exited %d after its session was "
+			"terminated\n",
 			rc);
 		show_log();
 		exit(1);
@@ -292,8 +292,8 @@ static struct log_dir *topic_log(const char *dir, const char *topic)
 	struct log_dir *d;
 	char path[PATH_MAX];
 
-	CHECK_OK(layout_part_dir(path, sizeof(path), dir, LAYOUT_DECODED,
-				 topic, 0));
+	CHECK_OK(layout_part_dir(path, sizeof(path), dir, LAYOUT_DECODED, topic,
+				 0));
 	CHECK_OK(log_dir_open(path, &o, &d));
 	CHECK_OK(log_dir_recover(d, NULL, &r));
 	return d;
@@ -324,17 +324,16 @@ static void topic_frontier(const char *dir, struct log_dir *d,
 /* The orders row of "tie" after applying topics @first then @second
  * (each in its own run: its own batch), or both at once (@second NULL),
  * into @sink. */
-static void collation_run(const char *name, const char *sink,
-			  const char *first, const char *second, char *row,
-			  size_t size, bool pg)
+static void collation_run(const char *name, const char *sink, const char *first,
+			  const char *second, char *row, size_t size, bool pg)
 {
 	static const char extra[] = "[land]\ntopics = a,B\n"
 				    "[transform]\ntopics.a = orders\n"
 				    "topics.B = orders\n";
-	struct xt_ev ea = {"tie", "ca", 1, 1000, false, "EUR", 1, 0,
-			   "from-a", 0, {0}};
-	struct xt_ev eb = {"tie", "cb", 2, 1000, false, "USD", 2, 0,
-			   "from-B", 0, {0}};
+	struct xt_ev ea = {"tie", "ca", 1,	  1000, false, "EUR",
+			   1,	  0,	"from-a", 0,	{0}};
+	struct xt_ev eb = {"tie", "cb", 2,	  1000, false, "USD",
+			   2,	  0,	"from-B", 0,	{0}};
 	char dir[PATH_MAX], conf[PATH_MAX];
 	struct log_dir *da, *db;
 
@@ -349,8 +348,7 @@ static void collation_run(const char *name, const char *sink,
 	topic_frontier(dir, strcmp(first, "a") == 0 ? da : db, first);
 	if (second) {
 		CHECK_OK(xt_run(conf, NULL, 0));
-		topic_frontier(dir, strcmp(second, "a") == 0 ? da : db,
-			       second);
+		topic_frontier(dir, strcmp(second, "a") == 0 ? da : db, second);
 	} else {
 		topic_frontier(dir, strcmp(first, "a") == 0 ? db : da,
 			       strcmp(first, "a") == 0 ? "B" : "a");
@@ -384,21 +382,22 @@ static void collation(void)
 	char url[600], sq[PATH_MAX + 8], want[64], got[64], name[32];
 	size_t i;
 
-	if (!pt_newdb("rz_icu", "LOCALE_PROVIDER icu ICU_LOCALE 'en-US' "
-				"TEMPLATE template0",
+	if (!pt_newdb("rz_icu",
+		      "LOCALE_PROVIDER icu ICU_LOCALE 'en-US' "
+		      "TEMPLATE template0",
 		      url, sizeof(url))) {
 		printf("collation: skipped (no ICU in this server)\n");
 		return;
 	}
 	/* SQLite (byte order): the greater topic, "a" > "B", wins. */
 	PT_FMT(sq, "sqlite:%s/coll.db", data_dir);
-	collation_run("coll-sqlite", sq, "a", NULL, want, sizeof(want),
-		      false);
+	collation_run("coll-sqlite", sq, "a", NULL, want, sizeof(want), false);
 	CHECK(strcmp(want, "a|ca") == 0);
 	for (i = 0; i < 3; i++) {
 		PT_FMT(name, "coll%zu", i);
-		CHECK(pt_newdb("rz_icu", "LOCALE_PROVIDER icu ICU_LOCALE "
-					 "'en-US' TEMPLATE template0",
+		CHECK(pt_newdb("rz_icu",
+			       "LOCALE_PROVIDER icu ICU_LOCALE "
+			       "'en-US' TEMPLATE template0",
 			       url, sizeof(url)));
 		collation_run(name, url, orders[i][0], orders[i][1], got,
 			      sizeof(got), true);
