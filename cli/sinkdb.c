@@ -1,10 +1,14 @@
-/* cli/sinkdb.c - read-only queries of transform's SQLite database. */
+/* cli/sinkdb.c - read-only queries of transform's database: SQLite
+ * (a read-only connection) or PostgreSQL (libpq, its statements read
+ * only). */
 #include "cli/sinkdb.h"
 
 #include "common/diag.h"
 #include "log/decoded.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <postgresql/libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +18,50 @@
 struct cli_db {
 	sqlite3 *db;
 	sqlite3_stmt *applied;
+	PGconn *pg; /* instead of @db: a PostgreSQL sink */
 };
+
+static bool is_pg(const char *sink)
+{
+	return sink && (strncmp(sink, "postgresql://", 13) == 0 ||
+			strncmp(sink, "postgres://", 11) == 0);
+}
+
+/* A PostgreSQL sink, read-only for this session. */
+static int pg_open(const char *url, struct cli_db **out)
+{
+	struct cli_db *db = calloc(1, sizeof(*db));
+	PGresult *r;
+
+	if (!db)
+		return -ENOMEM;
+	db->pg = PQconnectdb(url);
+	if (!db->pg || PQstatus(db->pg) != CONNECTION_OK) {
+		/* libpq's message names host and port, never a password */
+		diag_err("[transform] sink: cannot connect to PostgreSQL: %s",
+			 db->pg ? PQerrorMessage(db->pg) : "out of memory");
+		cli_db_close(db);
+		return -EIO;
+	}
+	r = PQexec(db->pg, "SET SESSION CHARACTERISTICS AS TRANSACTION "
+			   "READ ONLY");
+	PQclear(r);
+	*out = db;
+	return 0;
+}
+
+/* The one-row-per-call PostgreSQL query @sql with text parameters. */
+static PGresult *pg_query(struct cli_db *db, const char *sql, int n,
+			  const char *const *params)
+{
+	PGresult *r = PQexecParams(db->pg, sql, n, NULL, params, NULL, NULL, 0);
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQclear(r);
+		return NULL;
+	}
+	return r;
+}
 
 int cli_db_path(const struct cfg *cfg, const char *sink, char *buf, size_t size)
 {
@@ -36,11 +83,12 @@ int cli_db_open(const struct cfg *cfg, struct cli_db **out)
 	int ret;
 
 	*out = NULL;
+	if (is_pg(cfg->xf_sink))
+		return pg_open(cfg->xf_sink, out);
 	ret = cli_db_path(cfg, cfg->xf_sink, path, sizeof(path));
 	if (ret < 0) {
-		diag_err("[transform] sink = %s: the CLI reads SQLite sinks "
-			 "only",
-			 cfg->xf_sink);
+		diag_err("[transform] sink: expected sqlite:PATH or "
+			 "postgresql://...");
 		return ret;
 	}
 	if (access(path, F_OK) != 0)
@@ -65,6 +113,7 @@ void cli_db_close(struct cli_db *db)
 		return;
 	sqlite3_finalize(db->applied);
 	sqlite3_close(db->db);
+	PQfinish(db->pg);
 	free(db);
 }
 
@@ -73,6 +122,26 @@ bool cli_db_applied(struct cli_db *db, const char *instance, const char *topic,
 {
 	bool found = false;
 
+	if (db->pg) {
+		char part[16];
+		const char *params[] = {instance, topic, part};
+		PGresult *r;
+
+		snprintf(part, sizeof(part), "%" PRId32, partition);
+		r = pg_query(db,
+			     "SELECT segment, position FROM "
+			     "rawzone_transform_checkpoint WHERE "
+			     "instance = $1 AND topic = $2 AND "
+			     "kafka_partition = $3::bigint",
+			     3, params);
+		if (r && PQntuples(r) == 1) {
+			pos->seg = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+			pos->pos = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+			found = true;
+		}
+		PQclear(r);
+		return found;
+	}
 	if (!db->applied &&
 	    sqlite3_prepare_v2(
 		    db->db,
@@ -103,6 +172,33 @@ int64_t cli_db_quarantined(struct cli_db *db, const char *topic,
 
 	for (i = 0; i < 8; i++)
 		by[i] = 0;
+	if (db->pg) {
+		char part[16];
+		const char *params[] = {topic, part};
+		PGresult *r;
+		int row;
+
+		snprintf(part, sizeof(part), "%" PRId32, partition);
+		r = pg_query(db,
+			     "SELECT reason, count(*) FROM "
+			     "rawzone_quarantine WHERE ($1::text IS NULL "
+			     "OR topic = $1) AND ($2::bigint < 0 OR "
+			     "kafka_partition = $2::bigint) GROUP BY reason",
+			     2, params);
+		if (!r)
+			return -1;
+		for (row = 0; row < PQntuples(r); row++) {
+			unsigned k =
+				log_dec_reason_parse(PQgetvalue(r, row, 0));
+			int64_t n = strtoll(PQgetvalue(r, row, 1), NULL, 10);
+
+			if (k < 8)
+				by[k] += n;
+			total += n;
+		}
+		PQclear(r);
+		return total;
+	}
 	if (sqlite3_prepare_v2(
 		    db->db,
 		    "SELECT reason, count(*) FROM rawzone_quarantine "

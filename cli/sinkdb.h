@@ -1,6 +1,7 @@
 /* cli/sinkdb.h - what the CLI reads from transform's database: its
  * checkpoint (how far each partition's decoded log is applied) and the
- * quarantine table. Read-only; SQLite sinks. The table names are the
+ * quarantine table. Read-only; SQLite and PostgreSQL sinks (rebuild and
+ * diff, which use cli_db_path, SQLite only). The table names are the
  * transform's (DOMAIN.md and transform/checkpoint.h).
  */
 #ifndef RZ_CLI_SINKDB_H
@@ -19,8 +20,8 @@ struct cli_db;
 int cli_db_path(const struct cfg *cfg, const char *sink, char *buf,
 		size_t size);
 
-/* cli_db_open - open @cfg's sink read-only. A database that does not exist
- * yet is -ENOENT (transform has not run). Errors are printed. */
+/* cli_db_open - open @cfg's sink read-only. An SQLite database that does
+ * not exist yet is -ENOENT (transform has not run). Errors are printed. */
 int cli_db_open(const struct cfg *cfg, struct cli_db **out);
 void cli_db_close(struct cli_db *db);
 
