@@ -195,7 +195,7 @@ static void ambiguous(void)
 
 	for (j = 0; j < 2; j++) {
 		PGconn *c;
-		int64_t outcomes;
+		int64_t outcomes, rows;
 
 		PT_FMT(name, "amb_%d", nth[j]);
 		pt_schema_url(name, url, sizeof(url));
@@ -215,10 +215,12 @@ static void ambiguous(void)
 		outcomes = pt_int(c, "SELECT sum(outcomes) FROM "
 				     "rawzone_transform_checkpoint");
 		CHECK_EQ(outcomes, (nth[j] - 3) * 1000);
-		CHECK_EQ(pt_int(c, "SELECT count(*) FROM order_events") +
-				 pt_int(c, "SELECT count(*) FROM "
-					   "rawzone_quarantine"),
-			 outcomes); /* no replay in the first batches */
+		/* One row per coordinates: as many as the outcomes applied,
+		 * fewer when the reader's batches (their order across
+		 * partitions depends on timing) already held replayed ones. */
+		rows = pt_int(c, "SELECT count(*) FROM order_events") +
+		       pt_int(c, "SELECT count(*) FROM rawzone_quarantine");
+		CHECK(rows > 0 && rows <= outcomes);
 		PQfinish(c);
 		expect_exit(xt_spawn(conf, "--once", NULL, logpath), 0);
 		CHECK(log_has("outcomes applied)"));
