@@ -544,30 +544,6 @@ static int create_table(struct xf_sink *sink)
 			      tables, ddl);
 }
 
-/* Prepare "INSERT INTO rawzone_events (...) VALUES (?, ...) x @rows
- * @tail". */
-static int prepare_insert(struct xf_sink *sink, int rows, const char *tail,
-			  struct xf_stmt **out)
-{
-	static const char one[] = "(?, ?, ?, ?, ?, ?, ?, ?)"; /* JS_NCOLS */
-	size_t size =
-		sizeof("INSERT INTO " XF_JSON_TABLE " (" JS_COLS ") VALUES ") +
-		(size_t)rows * sizeof(one) + strlen(tail);
-	char *sql = malloc(size), *p;
-	int r, ret;
-
-	if (!sql)
-		return -ENOMEM;
-	p = sql +
-	    sprintf(sql, "INSERT INTO " XF_JSON_TABLE " (" JS_COLS ") VALUES ");
-	for (r = 0; r < rows; r++)
-		p += sprintf(p, "%s%s", r ? "," : "", one);
-	strcpy(p, tail);
-	ret = xf_stmt_prepare(sink, sql, out);
-	free(sql);
-	return ret;
-}
-
 static int js_open(struct xf_sink *sink, void **state)
 {
 	struct js_state *st;
@@ -587,10 +563,13 @@ static int js_open(struct xf_sink *sink, void **state)
 		goto out_close;
 	}
 	for (i = 0; i < NPUT && ret == 0; i++) {
-		ret = prepare_insert(sink, put_rows[i], "", &st->put[i]);
+		ret = xf_stmt_prepare_insert(sink, XF_JSON_TABLE, JS_COLS,
+					     JS_NCOLS, put_rows[i], "",
+					     &st->put[i]);
 		if (ret == 0)
-			ret = prepare_insert(sink, put_rows[i], JS_UPDATE,
-					     &st->ups[i]);
+			ret = xf_stmt_prepare_insert(
+				sink, XF_JSON_TABLE, JS_COLS, JS_NCOLS,
+				put_rows[i], JS_UPDATE, &st->ups[i]);
 	}
 	if (ret == 0)
 		ret = xf_stmt_prepare(sink,

@@ -894,44 +894,6 @@ static int create_tables(struct xf_sink *sink)
 			      tables, ddl);
 }
 
-/* "INSERT INTO @table (@cols) VALUES (?, ...) x @rows @tail" into a
- * malloc'd string. */
-static char *insert_sql(const char *table, const char *cols, int ncols,
-			int rows, const char *tail)
-{
-	size_t size = strlen(table) + strlen(cols) + strlen(tail) + 64 +
-		      (size_t)rows * ((size_t)ncols * 3 + 4);
-	char *sql = malloc(size), *p;
-	int r, c;
-
-	if (!sql)
-		return NULL;
-	p = sql + sprintf(sql, "INSERT INTO %s (%s) VALUES ", table, cols);
-	for (r = 0; r < rows; r++) {
-		*p++ = r ? ',' : ' ';
-		*p++ = '(';
-		for (c = 0; c < ncols; c++)
-			p += sprintf(p, c ? ", ?" : "?");
-		*p++ = ')';
-	}
-	strcpy(p, tail);
-	return sql;
-}
-
-static int prepare_insert(struct xf_sink *sink, const char *table,
-			  const char *cols, int ncols, int rows,
-			  const char *tail, struct xf_stmt **out)
-{
-	char *sql = insert_sql(table, cols, ncols, rows, tail);
-	int ret;
-
-	if (!sql)
-		return -ENOMEM;
-	ret = xf_stmt_prepare(sink, sql, out);
-	free(sql);
-	return ret;
-}
-
 static int ord_open(struct xf_sink *sink, void **state)
 {
 	struct ord_state *st;
@@ -954,22 +916,25 @@ static int ord_open(struct xf_sink *sink, void **state)
 		diag_err("orders transform: out of memory");
 		goto out_close;
 	}
-	ret = prepare_insert(sink, "order_events", EVENT_COLS, EVENT_NCOLS,
-			     ORD_CHUNK, "", &st->put_events);
+	ret = xf_stmt_prepare_insert(sink, "order_events", EVENT_COLS,
+				     EVENT_NCOLS, ORD_CHUNK, "",
+				     &st->put_events);
 	if (ret == 0)
-		ret = prepare_insert(sink, "order_events", EVENT_COLS,
-				     EVENT_NCOLS, 1, EVENT_UPDATE,
-				     &st->put_event);
+		ret = xf_stmt_prepare_insert(sink, "order_events", EVENT_COLS,
+					     EVENT_NCOLS, 1, EVENT_UPDATE,
+					     &st->put_event);
 	if (ret == 0)
-		ret = prepare_insert(sink, "orders", ORDER_COLS, ORDER_NCOLS,
-				     ORD_CHUNK, ORDER_UPDATE ORDER_WHERE,
-				     &st->put_orders);
+		ret = xf_stmt_prepare_insert(
+			sink, "orders", ORDER_COLS, ORDER_NCOLS, ORD_CHUNK,
+			ORDER_UPDATE ORDER_WHERE, &st->put_orders);
 	if (ret == 0)
-		ret = prepare_insert(sink, "orders", ORDER_COLS, ORDER_NCOLS, 1,
-				     ORDER_UPDATE ORDER_WHERE, &st->put_order);
+		ret = xf_stmt_prepare_insert(
+			sink, "orders", ORDER_COLS, ORDER_NCOLS, 1,
+			ORDER_UPDATE ORDER_WHERE, &st->put_order);
 	if (ret == 0)
-		ret = prepare_insert(sink, "orders", ORDER_COLS, ORDER_NCOLS, 1,
-				     ORDER_UPDATE, &st->set_order);
+		ret = xf_stmt_prepare_insert(sink, "orders", ORDER_COLS,
+					     ORDER_NCOLS, 1, ORDER_UPDATE,
+					     &st->set_order);
 	if (ret == 0)
 		ret = xf_stmt_prepare(sink,
 				      "SELECT order_id, event_time_ms, "

@@ -143,6 +143,44 @@ int xf_stmt_prepare(struct xf_sink *s, const char *sql, struct xf_stmt **out)
 	return 0;
 }
 
+/* "INSERT INTO @table (@cols) VALUES (?, ...) x @rows @tail" into a
+ * malloc'd string. */
+static char *insert_sql(const char *table, const char *cols, int ncols,
+			int rows, const char *tail)
+{
+	size_t size = strlen(table) + strlen(cols) + strlen(tail) + 64 +
+		      (size_t)rows * ((size_t)ncols * 3 + 4);
+	char *sql = malloc(size), *p;
+	int r, c;
+
+	if (!sql)
+		return NULL;
+	p = sql + sprintf(sql, "INSERT INTO %s (%s) VALUES ", table, cols);
+	for (r = 0; r < rows; r++) {
+		*p++ = r ? ',' : ' ';
+		*p++ = '(';
+		for (c = 0; c < ncols; c++)
+			p += sprintf(p, c ? ", ?" : "?");
+		*p++ = ')';
+	}
+	strcpy(p, tail);
+	return sql;
+}
+
+int xf_stmt_prepare_insert(struct xf_sink *sink, const char *table,
+			   const char *cols, int ncols, int rows,
+			   const char *tail, struct xf_stmt **out)
+{
+	char *sql = insert_sql(table, cols, ncols, rows, tail);
+	int ret;
+
+	if (!sql)
+		return -ENOMEM;
+	ret = xf_stmt_prepare(sink, sql, out);
+	free(sql);
+	return ret;
+}
+
 void xf_stmt_free(struct xf_stmt *st)
 {
 	if (!st)

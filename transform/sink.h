@@ -123,6 +123,14 @@ int xf_sink_schema(struct xf_sink *s, const char *component, int64_t version,
  * error; on error *out is NULL. */
 int xf_stmt_prepare(struct xf_sink *s, const char *sql, struct xf_stmt **out);
 
+/* xf_stmt_prepare_insert - prepare "INSERT INTO @table (@cols) VALUES
+ * (?, ...) x @rows @tail": @ncols parameters per row, @rows rows in one
+ * statement (the transforms' multi-row inserts), @tail ("" or an ON
+ * CONFLICT clause) appended. */
+int xf_stmt_prepare_insert(struct xf_sink *s, const char *table,
+			   const char *cols, int ncols, int rows,
+			   const char *tail, struct xf_stmt **out);
+
 /* xf_stmt_free - NULL is accepted. */
 void xf_stmt_free(struct xf_stmt *st);
 
