@@ -9,8 +9,14 @@
 awk '/orders_money\(arena, in->currency, in->amount_cents\)/ { n++; if (n == 2) sub(/in->amount_cents\)/, "in->amount_cents * 2)") } { print }' \
 	"$TOP/decode/schemas.c" >"$T/schemas_bug.c"
 grep -q 'amount_cents \* 2' "$T/schemas_bug.c" || fail "could not plant the bug"
-cc -std=c11 -D_GNU_SOURCE -O2 -I"$TOP" -I"$TOP/$O/gen" -c "$T/schemas_bug.c" -o "$T/schemas_bug.o" &&
-	cc -pthread "$T/schemas_bug.o" "$TOP/$O/decode/main.o" "$TOP/$O/librawzone-decode.a" \
+# Built as the tree under test was (make SAN=asan|tsan links the runtime).
+case ${SAN:-} in
+asan) san=(-fsanitize=address,undefined) ;;
+tsan) san=(-fsanitize=thread) ;;
+*) san=() ;;
+esac
+cc -std=c11 -D_GNU_SOURCE -O2 "${san[@]}" -I"$TOP" -I"$TOP/$O/gen" -c "$T/schemas_bug.c" -o "$T/schemas_bug.o" &&
+	cc -pthread "${san[@]}" "$T/schemas_bug.o" "$TOP/$O/decode/main.o" "$TOP/$O/librawzone-decode.a" \
 		"$TOP/$O/librawzone-proto.a" "$TOP/$O/librawzone-core.a" -lprotobuf-c -linih -lrt \
 		-o "$T/rawzone-decode-buggy" || fail "could not build the buggy decode"
 
