@@ -11,9 +11,11 @@
 #   replay:     `rawzone replay --from-beginning` of everything, from the
 #               request until the database reflects it, records/s.
 # ROUNDS (default 1) repeats it on fresh data directories; medians are
-# printed as a markdown table.
+# printed as a markdown table. KAFKA_CONF adds lines to the [kafka]
+# section (land's prefetch bound, say).
 #
 #   RECORDS=2000000 ROUNDS=1 bench/e2e.sh
+#   KAFKA_CONF='queued.max.messages.kbytes = 65536' bench/e2e.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOP=$PWD
@@ -65,6 +67,7 @@ data_dir = $d/data
 [kafka]
 bootstrap.servers = $boot
 group.id = bench-e2e-$r-$$
+${KAFKA_CONF:-}
 [land]
 topics = orders
 [decode]
