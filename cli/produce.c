@@ -22,6 +22,7 @@
 #include "common/err.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -687,8 +688,14 @@ int cmd_produce(int argc, char **argv)
 		goto out_conf;
 	}
 	if (p.manifest_path) {
-		p.manifest = fopen(p.manifest_path, "we");
+		/* 0640, as every file rawzone writes */
+		int fd = open(p.manifest_path,
+			      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+
+		p.manifest = fd < 0 ? NULL : fdopen(fd, "w");
 		if (!p.manifest) {
+			if (fd >= 0)
+				close(fd);
 			diag_err("%s: cannot create the manifest: %s",
 				 p.manifest_path, strerror(errno));
 			goto out_gen;

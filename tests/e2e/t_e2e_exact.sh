@@ -23,3 +23,8 @@ python3 "$TOP/tests/tools/check_db.py" "$T/data/rawzone.db" "$T/manifest.jsonl" 
 for s in land decode transform; do
 	grep -q 'stopped cleanly' "$T/data/log/$s.log" || fail "$s did not stop cleanly"
 done
+# Nothing rawzone wrote is readable by other users.
+for f in "$T/manifest.jsonl" "$T/data/log/land.log" "$T/data/log/supervise.log" "$T/data/land.ckpt"; do
+	[ "$(stat -c %a "$f")" = 640 ] || fail "$f has mode $(stat -c %a "$f"), expected 640"
+done
+[ "$(stat -c %a "$T/data/log")" = 750 ] || fail "$T/data/log has mode $(stat -c %a "$T/data/log"), expected 750"
