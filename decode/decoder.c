@@ -11,7 +11,7 @@
  */
 #include "decode/decoder.h"
 
-#include "decode/arena.h"
+#include "common/arena.h"
 #include "decode/framing.h"
 #include "decode/message.h"
 #include "decode/wire.h"
@@ -29,7 +29,7 @@
 struct dec_ctx {
 	const struct dec_registry *reg;
 	size_t max_message_bytes;
-	struct dec_arena *arena;
+	struct arena *arena;
 	uint8_t *pack; /* the canonical bytes of the last OK outcome */
 	size_t pack_size;
 	char detail[LOG_DEC_DETAIL_MAX + 1];
@@ -51,7 +51,7 @@ int dec_ctx_new(const struct dec_registry *reg, size_t max_message_bytes,
 		return -ENOMEM;
 	ctx->reg = reg;
 	ctx->max_message_bytes = max_message_bytes;
-	ret = dec_arena_new(&ctx->arena);
+	ret = arena_new(&ctx->arena, 0);
 	if (ret < 0)
 		goto out_free_ctx;
 	ctx->pack = malloc(PACK_MIN);
@@ -64,7 +64,7 @@ int dec_ctx_new(const struct dec_registry *reg, size_t max_message_bytes,
 	return 0;
 
 out_free_arena:
-	dec_arena_free(ctx->arena);
+	arena_free(ctx->arena);
 out_free_ctx:
 	free(ctx);
 	return ret;
@@ -74,7 +74,7 @@ void dec_ctx_free(struct dec_ctx *ctx)
 {
 	if (!ctx)
 		return;
-	dec_arena_free(ctx->arena);
+	arena_free(ctx->arena);
 	free(ctx->pack);
 	free(ctx);
 }
@@ -86,7 +86,7 @@ size_t dec_ctx_arena_cap(size_t len)
 
 size_t dec_ctx_arena_peak(const struct dec_ctx *ctx)
 {
-	return dec_arena_peak(ctx->arena);
+	return arena_peak(ctx->arena);
 }
 
 /* ------------------------------------------------------------------------
@@ -125,19 +125,19 @@ static int quarantine(struct dec_ctx *ctx, struct dec_out *out, unsigned reason,
 static int arena_refused(struct dec_ctx *ctx, struct dec_out *out,
 			 const struct dec_schema *s, size_t len)
 {
-	if (dec_arena_oom(ctx->arena))
+	if (arena_oom(ctx->arena))
 		return -ENOMEM;
 	return quarantine(ctx, out, LOG_DEC_MALFORMED,
 			  "%s: decoding needs more than %zu bytes of memory, "
 			  "the cap for a %zu-byte message (%u x size + %u)",
-			  s->name, dec_arena_cap(ctx->arena), len,
-			  DEC_ARENA_FACTOR, DEC_ARENA_SLACK);
+			  s->name, arena_cap(ctx->arena), len, DEC_ARENA_FACTOR,
+			  DEC_ARENA_SLACK);
 }
 
 static int unpack_failed(struct dec_ctx *ctx, struct dec_out *out,
 			 const struct dec_schema *s, const struct dec_frame *fr)
 {
-	if (dec_arena_oom(ctx->arena) || dec_arena_over_cap(ctx->arena))
+	if (arena_oom(ctx->arena) || arena_over_cap(ctx->arena))
 		return arena_refused(ctx, out, s, fr->body_len);
 	if (dec_wire_check(s->desc, fr->body, fr->body_len, DEC_WIRE_STRUCTURE,
 			   ctx->why, sizeof(ctx->why)))
@@ -164,18 +164,18 @@ static int bad_string(struct dec_ctx *ctx, struct dec_out *out,
 }
 
 /* Room for @need bytes of canonical message. A buffer grown past
- * DEC_ARENA_KEEP by a large record is given back on the next small one. */
+ * ARENA_KEEP by a large record is given back on the next small one. */
 static int pack_room(struct dec_ctx *ctx, size_t need)
 {
 	size_t size;
 	uint8_t *p;
 
 	if (need <= ctx->pack_size) {
-		if (ctx->pack_size > DEC_ARENA_KEEP && need <= DEC_ARENA_KEEP) {
-			p = realloc(ctx->pack, DEC_ARENA_KEEP);
+		if (ctx->pack_size > ARENA_KEEP && need <= ARENA_KEEP) {
+			p = realloc(ctx->pack, ARENA_KEEP);
 			if (p) {
 				ctx->pack = p;
-				ctx->pack_size = DEC_ARENA_KEEP;
+				ctx->pack_size = ARENA_KEEP;
 			}
 		}
 		return 0;
@@ -226,15 +226,15 @@ int dec_decode(struct dec_ctx *ctx, const struct log_rec *raw,
 				  "(%zu)",
 				  s->name, fr.body_len, ctx->max_message_bytes);
 
-	dec_arena_reset(ctx->arena, dec_ctx_arena_cap(fr.body_len));
-	msg = protobuf_c_message_unpack(
-		s->desc, dec_arena_allocator(ctx->arena), fr.body_len, fr.body);
+	arena_reset(ctx->arena, dec_ctx_arena_cap(fr.body_len));
+	msg = protobuf_c_message_unpack(s->desc, arena_allocator(ctx->arena),
+					fr.body_len, fr.body);
 	if (!msg)
 		return unpack_failed(ctx, out, s, &fr);
 	/* What the upcaster allocates mirrors the unpacked structure (one
 	 * canonical element per unpacked one, each no larger): allow as much
 	 * again as unpack used, so a record never takes over 2 x the cap. */
-	dec_arena_raise(ctx->arena, dec_arena_used(ctx->arena));
+	arena_raise(ctx->arena, arena_used(ctx->arena));
 
 	if (memchr(fr.body, 0, fr.body_len) &&
 	    dec_wire_check(s->desc, fr.body, fr.body_len, DEC_WIRE_NUL,
@@ -243,8 +243,7 @@ int dec_decode(struct dec_ctx *ctx, const struct log_rec *raw,
 				  s->name, ctx->why);
 
 	if (s->upcast) {
-		canon = dec_arena_alloc(ctx->arena,
-					s->canon_desc->sizeof_message);
+		canon = arena_alloc(ctx->arena, s->canon_desc->sizeof_message);
 		if (!canon)
 			return arena_refused(ctx, out, s, fr.body_len);
 		protobuf_c_message_init(s->canon_desc, canon);

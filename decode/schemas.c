@@ -24,11 +24,11 @@
 /* DOMAIN.md: total = { currency, amount_cents / 100,
  * (amount_cents % 100) * 10000000 }, C division: a negative amount gives
  * negative units and nanos (-199 -> -1 units, -990000000 nanos). */
-static Orders__V3__OrderEvent__Money *orders_money(struct dec_arena *arena,
+static Orders__V3__OrderEvent__Money *orders_money(struct arena *arena,
 						   char *currency,
 						   int64_t amount_cents)
 {
-	Orders__V3__OrderEvent__Money *m = dec_arena_alloc(arena, sizeof(*m));
+	Orders__V3__OrderEvent__Money *m = arena_alloc(arena, sizeof(*m));
 
 	if (!m)
 		return NULL;
@@ -40,7 +40,7 @@ static Orders__V3__OrderEvent__Money *orders_money(struct dec_arena *arena,
 }
 
 static int orders_v1_to_v3(const ProtobufCMessage *msg, ProtobufCMessage *canon,
-			   struct dec_arena *arena)
+			   struct arena *arena)
 {
 	const Orders__V1__OrderEvent *in = (const Orders__V1__OrderEvent *)msg;
 	Orders__V3__OrderEvent *out = (Orders__V3__OrderEvent *)canon;
@@ -56,7 +56,7 @@ static int orders_v1_to_v3(const ProtobufCMessage *msg, ProtobufCMessage *canon,
 }
 
 static int orders_v2_to_v3(const ProtobufCMessage *msg, ProtobufCMessage *canon,
-			   struct dec_arena *arena)
+			   struct arena *arena)
 {
 	const Orders__V2__OrderEvent *in = (const Orders__V2__OrderEvent *)msg;
 	Orders__V3__OrderEvent *out = (Orders__V3__OrderEvent *)canon;
@@ -68,8 +68,8 @@ static int orders_v2_to_v3(const ProtobufCMessage *msg, ProtobufCMessage *canon,
 		 * keeps that true for any caller. */
 		if (n > SIZE_MAX / (sizeof(*items) + sizeof(*item)))
 			return -ENOMEM;
-		items = dec_arena_alloc(arena, n * sizeof(*items));
-		item = dec_arena_alloc(arena, n * sizeof(*item));
+		items = arena_alloc(arena, n * sizeof(*items));
+		item = arena_alloc(arena, n * sizeof(*item));
 		if (!items || !item)
 			return -ENOMEM;
 		for (i = 0; i < n; i++) {

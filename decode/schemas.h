@@ -17,7 +17,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
-#include "decode/arena.h"
+#include "common/arena.h"
 
 /* dec_upcast_fn - fill @out, a canonical message already initialized with
  * protobuf_c_message_init(), from @in, an unpacked message of the row's
@@ -25,9 +25,9 @@
  * both live in @arena until its next reset, and so does whatever the
  * upcaster allocates from @arena. Pure: the same @in gives the same @out.
  * Returns 0, or -ENOMEM when @arena refuses an allocation (the caller tells
- * the cap from real lack of memory with dec_arena_over_cap()). */
+ * the cap from real lack of memory with arena_over_cap()). */
 typedef int (*dec_upcast_fn)(const ProtobufCMessage *in, ProtobufCMessage *out,
-			     struct dec_arena *arena);
+			     struct arena *arena);
 
 /* dec_validate_fn - 0 when the canonical message @msg may go to transform;
  * -EINVAL when not, with a one-line reason in @detail (of @size bytes,

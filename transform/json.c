@@ -44,7 +44,7 @@
 #include "common/pbjson.h"
 #include "log/decoded.h"
 #include "log/reader.h"
-#include "transform/arena.h"
+#include "common/arena.h"
 
 #include "proto/orders/v1/order_event.pb-c.h"
 #include "proto/orders/v2/order_event.pb-c.h"
@@ -116,7 +116,7 @@ struct js_state {
 	struct xf_stmt *ups[NPUT]; /* upserts of put_rows[i] rows */
 	struct xf_stmt *del;	   /* a row, by key */
 	/* prepare's and release's */
-	struct xf_arena *msg; /* one record's unpacked message */
+	struct arena *msg; /* one record's unpacked message */
 	struct prep *free;
 	struct keyrd *rds;
 	size_t nrds;
@@ -286,8 +286,8 @@ static int make_row(struct js_state *st, struct prep *pp,
 			 o->message);
 		return -ERR_CONFIG;
 	}
-	xf_arena_reset(st->msg);
-	m = protobuf_c_message_unpack(desc, xf_arena_allocator(st->msg), o->len,
+	arena_reset(st->msg, ARENA_UNCAPPED);
+	m = protobuf_c_message_unpack(desc, arena_allocator(st->msg), o->len,
 				      o->data);
 	if (!m) {
 		diag_err("%s: the canonical %s bytes decode wrote do not "
@@ -394,7 +394,7 @@ static int js_prepare(void *state, const struct xf_batch *b, void **out)
 			break;
 		pp->nrows++;
 	}
-	xf_arena_reset(st->msg);
+	arena_reset(st->msg, ARENA_UNCAPPED);
 	if (ret < 0)
 		goto out_release;
 	*out = pp;
@@ -508,7 +508,7 @@ static void js_close(void *state)
 		xf_stmt_free(st->ups[i]);
 	}
 	xf_stmt_free(st->del);
-	xf_arena_free(st->msg);
+	arena_free(st->msg);
 	while ((pp = st->free)) {
 		st->free = pp->next;
 		prep_free(pp);
@@ -557,7 +557,7 @@ static int js_open(struct xf_sink *sink, void **state)
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
-	ret = xf_arena_new(&st->msg);
+	ret = arena_new(&st->msg, ARENA_UNCAPPED);
 	if (ret < 0) {
 		diag_err("json transform: out of memory");
 		goto out_close;

@@ -35,7 +35,7 @@
 #include "common/diag.h"
 #include "common/err.h"
 #include "log/decoded.h"
-#include "transform/arena.h"
+#include "common/arena.h"
 
 #include "proto/orders/v3/order_event.pb-c.h"
 
@@ -139,10 +139,10 @@ struct ev {
 
 /* What prepare makes of a batch. */
 struct prep {
-	struct prep *next;     /* the free list */
-	struct xf_batch b;     /* the outcomes, valid until release */
-	struct xf_arena *rows; /* every string below */
-	struct ev *evs;	       /* one per OK outcome, in order */
+	struct prep *next;  /* the free list */
+	struct xf_batch b;  /* the outcomes, valid until release */
+	struct arena *rows; /* every string below */
+	struct ev *evs;	    /* one per OK outcome, in order */
 	size_t nevs, evcap;
 	struct ord *ords;
 	size_t nords, cap;
@@ -169,7 +169,7 @@ struct ord_state {
 	struct xf_stmt *rc_add;	    /* add an order_id to it */
 	struct xf_stmt *rc_scan;    /* the events of its orders */
 	/* prepare's and release's */
-	struct xf_arena *msg; /* one record's unpacked message */
+	struct arena *msg; /* one record's unpacked message */
 	struct prep *free;
 };
 
@@ -194,9 +194,9 @@ static void bind_str(struct xf_stmt *s, int i, struct str v)
 	xf_stmt_text(s, i, v.s, v.len);
 }
 
-static int copy_str(struct xf_arena *a, struct str *v)
+static int copy_str(struct arena *a, struct str *v)
 {
-	char *d = xf_arena_strdup(a, v->s, v->len);
+	char *d = arena_strdup(a, v->s, v->len);
 
 	if (!d)
 		return -ENOMEM;
@@ -348,8 +348,8 @@ static int parse_event(struct ord_state *st, struct prep *pp,
 			 o->message, o->src->topic, want, o->src->topic);
 		return -ERR_CONFIG;
 	}
-	xf_arena_reset(st->msg);
-	m = orders__v3__order_event__unpack(xf_arena_allocator(st->msg), o->len,
+	arena_reset(st->msg, ARENA_UNCAPPED);
+	m = orders__v3__order_event__unpack(arena_allocator(st->msg), o->len,
 					    o->data);
 	if (!m) {
 		diag_err("%s: the canonical %s bytes decode wrote do not "
@@ -392,7 +392,7 @@ static void prep_free(struct prep *pp)
 {
 	if (!pp)
 		return;
-	xf_arena_free(pp->rows);
+	arena_free(pp->rows);
 	free(pp->evs);
 	free(pp->ords);
 	free(pp->sorted);
@@ -410,7 +410,8 @@ static struct prep *prep_get(struct ord_state *st)
 		st->free = pp->next;
 	} else {
 		pp = calloc(1, sizeof(*pp));
-		if (!pp || xf_arena_new(&pp->rows) < 0 || grow(pp) < 0) {
+		if (!pp || arena_new(&pp->rows, ARENA_UNCAPPED) < 0 ||
+		    grow(pp) < 0) {
 			prep_free(pp);
 			return NULL;
 		}
@@ -422,7 +423,7 @@ static struct prep *prep_get(struct ord_state *st)
 	pp->nsorted = 0;
 	pp->nrecompute = 0;
 	pp->next = NULL;
-	xf_arena_reset(pp->rows);
+	arena_reset(pp->rows, ARENA_UNCAPPED);
 	return pp;
 }
 
@@ -480,7 +481,7 @@ static int ord_prepare(void *state, const struct xf_batch *b, void **out)
 			    },
 			    false);
 	}
-	xf_arena_reset(st->msg);
+	arena_reset(st->msg, ARENA_UNCAPPED);
 	if (ret < 0)
 		goto out_release;
 	/* The order of the upserts, sorted here, off the writer's thread. */
@@ -840,7 +841,7 @@ static void ord_close(void *state)
 	xf_stmt_free(st->rc_clear);
 	xf_stmt_free(st->rc_add);
 	xf_stmt_free(st->rc_scan);
-	xf_arena_free(st->msg);
+	arena_free(st->msg);
 	while ((pp = st->free)) {
 		st->free = pp->next;
 		prep_free(pp);
@@ -911,7 +912,7 @@ static int ord_open(struct xf_sink *sink, void **state)
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
-	ret = xf_arena_new(&st->msg);
+	ret = arena_new(&st->msg, ARENA_UNCAPPED);
 	if (ret < 0) {
 		diag_err("orders transform: out of memory");
 		goto out_close;

@@ -40,7 +40,7 @@
 #include "log/layout.h"
 #include "log/reader.h"
 #include "shm/ring.h"
-#include "transform/arena.h"
+#include "common/arena.h"
 #include "transform/checkpoint.h"
 #include "transform/quarantine.h"
 #include "transform/sink.h"
@@ -86,9 +86,9 @@ struct batch {
 	size_t nrb;
 	struct pbatch *pb;
 	size_t npb, pbcap;
-	struct xf_arena *bytes; /* the record values */
-	size_t n;		/* outcomes taken */
-	int64_t start_ms;	/* when the first was */
+	struct arena *bytes; /* the record values */
+	size_t n;	     /* outcomes taken */
+	int64_t start_ms;    /* when the first was */
 	uint64_t ok, quarantined;
 };
 
@@ -191,7 +191,7 @@ static void batch_reset(struct batch *b)
 	b->npb = 0;
 	b->n = 0;
 	b->ok = b->quarantined = 0;
-	xf_arena_reset(b->bytes);
+	arena_reset(b->bytes, ARENA_UNCAPPED);
 }
 
 static void batch_free(struct batch *b)
@@ -203,7 +203,7 @@ static void batch_free(struct batch *b)
 		free(b->rb[i].v);
 	free(b->rb);
 	free(b->pb);
-	xf_arena_free(b->bytes);
+	arena_free(b->bytes);
 }
 
 /* --- routes ---------------------------------------------------------------- */
@@ -499,7 +499,7 @@ static int take(struct xf *xf, struct part *p, const struct log_rec *rec,
 		return corrupt_at(o, "a decoded record with no value");
 	/* The reader's buffer moves on with the next record: keep a copy
 	 * for the transaction. */
-	copy = xf_arena_alloc(b->bytes, rec->value_len);
+	copy = arena_alloc(b->bytes, rec->value_len);
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, rec->value, rec->value_len);
@@ -1087,7 +1087,7 @@ int xf_new(const struct cfg *cfg, struct xf **out)
 		goto out_free;
 	}
 	for (i = 0; i < 2; i++) {
-		ret = xf_arena_new(&xf->bufs[i].bytes);
+		ret = arena_new(&xf->bufs[i].bytes, ARENA_UNCAPPED);
 		if (ret < 0)
 			goto out_free;
 	}

@@ -1,8 +1,8 @@
-/* tests/decode/test_arena.c - the capped arena: alignment, the cap, the
+/* tests/decode/test_arena.c - the capped arena (common/arena.h): alignment, the cap, the
  * high-water mark, memory held, reuse; and through dec_decode, messages
  * whose counts and lengths claim far more than they hold never make decode
  * allocate beyond the cap. */
-#include "decode/arena.h"
+#include "common/arena.h"
 #include "proto/orders/v2/order_event.pb-c.h"
 #include "tests/decode/decode_test.h"
 
@@ -10,98 +10,98 @@
 
 static void test_unit(void)
 {
-	struct dec_arena *a;
+	struct arena *a;
 	uint8_t *p, *q;
 	size_t i, cap, maxcap = 0;
 	uint64_t seed = 7;
 
-	CHECK_OK(dec_arena_new(&a));
-	CHECK_EQ(dec_arena_cap(a), 0);
-	CHECK(dec_arena_alloc(a, 1) == NULL);
-	CHECK(dec_arena_over_cap(a));
+	CHECK_OK(arena_new(&a, 0));
+	CHECK_EQ(arena_cap(a), 0);
+	CHECK(arena_alloc(a, 1) == NULL);
+	CHECK(arena_over_cap(a));
 
-	dec_arena_reset(a, 104);
-	CHECK(!dec_arena_over_cap(a) && !dec_arena_oom(a));
-	p = dec_arena_alloc(a, 1);
-	q = dec_arena_alloc(a, 3);
+	arena_reset(a, 104);
+	CHECK(!arena_over_cap(a) && !arena_oom(a));
+	p = arena_alloc(a, 1);
+	q = arena_alloc(a, 3);
 	CHECK(p && q && q != p);
 	CHECK_EQ((uintptr_t)p % 8, 0);
 	CHECK_EQ((uintptr_t)q % 8, 0);
-	CHECK_EQ(dec_arena_used(a), 16);
-	CHECK(dec_arena_alloc(a, 88)); /* exactly up to the cap */
-	CHECK_EQ(dec_arena_used(a), 104);
-	CHECK(!dec_arena_over_cap(a));
-	CHECK(dec_arena_alloc(a, 1) == NULL);
-	CHECK(dec_arena_over_cap(a) && !dec_arena_oom(a));
-	CHECK_EQ(dec_arena_used(a), 104);
-	CHECK(dec_arena_alloc(a, SIZE_MAX) == NULL);
-	CHECK(dec_arena_alloc(a, SIZE_MAX - 3) == NULL);
-	CHECK_EQ(dec_arena_peak(a), 104);
+	CHECK_EQ(arena_used(a), 16);
+	CHECK(arena_alloc(a, 88)); /* exactly up to the cap */
+	CHECK_EQ(arena_used(a), 104);
+	CHECK(!arena_over_cap(a));
+	CHECK(arena_alloc(a, 1) == NULL);
+	CHECK(arena_over_cap(a) && !arena_oom(a));
+	CHECK_EQ(arena_used(a), 104);
+	CHECK(arena_alloc(a, SIZE_MAX) == NULL);
+	CHECK(arena_alloc(a, SIZE_MAX - 3) == NULL);
+	CHECK_EQ(arena_peak(a), 104);
 
 	/* Rounding is counted against the cap. */
-	dec_arena_reset(a, 24);
-	CHECK(dec_arena_alloc(a, 9));
-	CHECK(dec_arena_alloc(a, 1) && dec_arena_used(a) == 24);
-	dec_arena_reset(a, 20);
-	CHECK(dec_arena_alloc(a, 9));
-	CHECK(dec_arena_alloc(a, 1) == NULL); /* 16 + 8 > 20 */
-	CHECK_EQ(dec_arena_used(a), 16);
-	CHECK_EQ(dec_arena_peak(a), 104);
+	arena_reset(a, 24);
+	CHECK(arena_alloc(a, 9));
+	CHECK(arena_alloc(a, 1) && arena_used(a) == 24);
+	arena_reset(a, 20);
+	CHECK(arena_alloc(a, 9));
+	CHECK(arena_alloc(a, 1) == NULL); /* 16 + 8 > 20 */
+	CHECK_EQ(arena_used(a), 16);
+	CHECK_EQ(arena_peak(a), 104);
 
 	/* Past the main block: extra blocks, then the main block grows to
 	 * what the record needed, and the extra blocks are gone. */
-	dec_arena_reset(a, 1u << 20);
+	arena_reset(a, 1u << 20);
 	for (i = 0; i < 100; i++) {
-		p = dec_arena_alloc(a, 1000);
+		p = arena_alloc(a, 1000);
 		CHECK(p);
 		memset(p, (int)i, 1000);
 	}
-	CHECK_EQ(dec_arena_used(a), 100 * 1000);
-	CHECK(dec_arena_held(a) >= 100 * 1000);
-	CHECK(dec_arena_held(a) <= DEC_ARENA_KEEP + 2 * (1u << 20));
-	dec_arena_reset(a, 1u << 20);
-	CHECK_EQ(dec_arena_held(a), 100 * 1000); /* the new main block */
+	CHECK_EQ(arena_used(a), 100 * 1000);
+	CHECK(arena_held(a) >= 100 * 1000);
+	CHECK(arena_held(a) <= ARENA_KEEP + 2 * (1u << 20));
+	arena_reset(a, 1u << 20);
+	CHECK_EQ(arena_held(a), 100 * 1000); /* the new main block */
 	for (i = 0; i < 100; i++)
-		CHECK(dec_arena_alloc(a, 1000));
-	CHECK_EQ(dec_arena_held(a), 100 * 1000); /* no extra needed now */
+		CHECK(arena_alloc(a, 1000));
+	CHECK_EQ(arena_held(a), 100 * 1000); /* no extra needed now */
 
-	/* A record larger than DEC_ARENA_KEEP: the main block stops at
-	 * DEC_ARENA_KEEP; what is beyond is given back at the reset. */
-	dec_arena_reset(a, 64u << 20);
+	/* A record larger than ARENA_KEEP: the main block stops at
+	 * ARENA_KEEP; what is beyond is given back at the reset. */
+	arena_reset(a, 64u << 20);
 	for (i = 0; i < 40; i++)
-		CHECK(dec_arena_alloc(a, 1u << 20));
-	CHECK(dec_arena_held(a) >= 40u << 20);
-	dec_arena_reset(a, 64u << 20);
-	CHECK_EQ(dec_arena_held(a), DEC_ARENA_KEEP);
-	CHECK_EQ(dec_arena_peak(a), 40u << 20);
+		CHECK(arena_alloc(a, 1u << 20));
+	CHECK(arena_held(a) >= 40u << 20);
+	arena_reset(a, 64u << 20);
+	CHECK_EQ(arena_held(a), ARENA_KEEP);
+	CHECK_EQ(arena_peak(a), 40u << 20);
 
 	/* Random sizes and caps: never over the cap, blocks bounded. */
-	dec_arena_free(a);
-	CHECK_OK(dec_arena_new(&a));
+	arena_free(a);
+	CHECK_OK(arena_new(&a, 0));
 	for (i = 0; i < 2000; i++) {
 		size_t want, got = 0;
 
 		cap = (size_t)(test_rand(&seed) % (1u << 20));
 		if (cap > maxcap)
 			maxcap = cap;
-		dec_arena_reset(a, cap);
+		arena_reset(a, cap);
 		for (;;) {
 			want = (size_t)(test_rand(&seed) % 70000);
-			p = dec_arena_alloc(a, want);
+			p = arena_alloc(a, want);
 			if (!p)
 				break;
 			if (want)
 				p[want - 1] = 1;
 			got += (want + 7) & ~(size_t)7;
 		}
-		CHECK(dec_arena_over_cap(a));
-		CHECK_EQ(dec_arena_used(a), got);
-		CHECK(dec_arena_used(a) <= cap);
-		CHECK(dec_arena_held(a) <= DEC_ARENA_KEEP + 2 * cap);
+		CHECK(arena_over_cap(a));
+		CHECK_EQ(arena_used(a), got);
+		CHECK(arena_used(a) <= cap);
+		CHECK(arena_held(a) <= ARENA_KEEP + 2 * cap);
 	}
-	CHECK(dec_arena_peak(a) <= maxcap);
-	dec_arena_free(a);
-	dec_arena_free(NULL);
+	CHECK(arena_peak(a) <= maxcap);
+	arena_free(a);
+	arena_free(NULL);
 }
 
 /* ------------------------------------------------------------------------

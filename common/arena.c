@@ -1,4 +1,4 @@
-/* decode/arena.c - the capped bump allocator.
+/* common/arena.c - the capped bump allocator.
  *
  * Allocation bumps @cur through the current block: the main block first,
  * then extra blocks. @left is the room the fast path may use: the smaller
@@ -17,11 +17,12 @@
  * read past the end of one allocation into the next is still caught even
  * though both live in one malloc'd block.
  */
-#include "decode/arena.h"
+#include "common/arena.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -47,7 +48,7 @@ struct blk {
 	_Alignas(8) unsigned char data[];
 };
 
-struct dec_arena {
+struct arena {
 	ProtobufCAllocator pc;
 	unsigned char *cur, *blk_end; /* the current block's free part */
 	size_t left;		      /* min(blk_end - cur, cap - served) */
@@ -63,14 +64,14 @@ static size_t min_size(size_t a, size_t b)
 	return a < b ? a : b;
 }
 
-static void set_left(struct dec_arena *a)
+static void set_left(struct arena *a)
 {
 	a->left = min_size((size_t)(a->blk_end - a->cur), a->cap - a->served);
 }
 
 static void *pc_alloc(void *data, size_t size)
 {
-	return dec_arena_alloc(data, size);
+	return arena_alloc(data, size);
 }
 
 static void pc_free(void *data, void *ptr)
@@ -79,9 +80,9 @@ static void pc_free(void *data, void *ptr)
 	(void)ptr;
 }
 
-int dec_arena_new(struct dec_arena **out)
+int arena_new(struct arena **out, size_t cap)
 {
-	struct dec_arena *a = calloc(1, sizeof(*a));
+	struct arena *a = calloc(1, sizeof(*a));
 
 	*out = NULL;
 	if (!a)
@@ -96,6 +97,7 @@ int dec_arena_new(struct dec_arena **out)
 	a->pc.alloc = pc_alloc;
 	a->pc.free = pc_free;
 	a->pc.allocator_data = a;
+	a->cap = cap;
 	a->cur = a->main;
 	a->blk_end = a->main + a->main_size;
 	set_left(a);
@@ -103,7 +105,7 @@ int dec_arena_new(struct dec_arena **out)
 	return 0;
 }
 
-static void free_extra(struct dec_arena *a)
+static void free_extra(struct arena *a)
 {
 	struct blk *b, *next;
 
@@ -115,7 +117,7 @@ static void free_extra(struct dec_arena *a)
 	a->extra = NULL;
 }
 
-void dec_arena_free(struct dec_arena *arena)
+void arena_free(struct arena *arena)
 {
 	if (!arena)
 		return;
@@ -125,15 +127,15 @@ void dec_arena_free(struct dec_arena *arena)
 	free(arena);
 }
 
-void dec_arena_reset(struct dec_arena *a, size_t cap)
+void arena_reset(struct arena *a, size_t cap)
 {
 	if (a->served > a->peak)
 		a->peak = a->served;
 	/* A record outgrew the main block: make the main block big enough
-	 * for it (within DEC_ARENA_KEEP), so records like it need no extra
+	 * for it (within ARENA_KEEP), so records like it need no extra
 	 * blocks. Its contents are dead, so no realloc copy is needed. */
-	if (a->extra && a->main_size < DEC_ARENA_KEEP) {
-		size_t want = min_size(a->served, DEC_ARENA_KEEP);
+	if (a->extra && a->main_size < ARENA_KEEP) {
+		size_t want = min_size(a->served, ARENA_KEEP);
 		unsigned char *m;
 
 		want = (want + ALIGN - 1) & ~(size_t)(ALIGN - 1);
@@ -155,7 +157,7 @@ void dec_arena_reset(struct dec_arena *a, size_t cap)
 	set_left(a);
 }
 
-void dec_arena_raise(struct dec_arena *a, size_t more)
+void arena_raise(struct arena *a, size_t more)
 {
 	a->cap = more > SIZE_MAX - a->cap ? SIZE_MAX : a->cap + more;
 	set_left(a);
@@ -163,10 +165,9 @@ void dec_arena_raise(struct dec_arena *a, size_t more)
 
 /* The current block cannot serve @size (or the cap refuses it). Out of
  * line, so that the fast path stays a few instructions. */
-static void *alloc_slow(struct dec_arena *a, size_t size)
-	__attribute__((noinline));
+static void *alloc_slow(struct arena *a, size_t size) __attribute__((noinline));
 
-static void *alloc_slow(struct dec_arena *a, size_t size)
+static void *alloc_slow(struct arena *a, size_t size)
 {
 	size_t room = a->cap - a->served, bsize;
 	struct blk *b;
@@ -197,7 +198,7 @@ static void *alloc_slow(struct dec_arena *a, size_t size)
 	return b->data;
 }
 
-void *dec_arena_alloc(struct dec_arena *a, size_t size)
+void *arena_alloc(struct arena *a, size_t size)
 {
 	size_t n = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
 	void *p;
@@ -213,37 +214,48 @@ void *dec_arena_alloc(struct dec_arena *a, size_t size)
 	return p;
 }
 
-ProtobufCAllocator *dec_arena_allocator(struct dec_arena *arena)
+char *arena_strdup(struct arena *arena, const char *s, size_t len)
+{
+	char *p = len < SIZE_MAX ? arena_alloc(arena, len + 1) : NULL;
+
+	if (p) {
+		memcpy(p, s, len);
+		p[len] = '\0';
+	}
+	return p;
+}
+
+ProtobufCAllocator *arena_allocator(struct arena *arena)
 {
 	return &arena->pc;
 }
 
-size_t dec_arena_used(const struct dec_arena *arena)
+size_t arena_used(const struct arena *arena)
 {
 	return arena->served;
 }
 
-bool dec_arena_over_cap(const struct dec_arena *arena)
+bool arena_over_cap(const struct arena *arena)
 {
 	return arena->over_cap;
 }
 
-bool dec_arena_oom(const struct dec_arena *arena)
+bool arena_oom(const struct arena *arena)
 {
 	return arena->oom;
 }
 
-size_t dec_arena_cap(const struct dec_arena *arena)
+size_t arena_cap(const struct arena *arena)
 {
 	return arena->cap;
 }
 
-size_t dec_arena_peak(const struct dec_arena *arena)
+size_t arena_peak(const struct arena *arena)
 {
 	return arena->served > arena->peak ? arena->served : arena->peak;
 }
 
-size_t dec_arena_held(const struct dec_arena *arena)
+size_t arena_held(const struct arena *arena)
 {
 	const struct blk *b;
 	size_t n = arena->main_size;
