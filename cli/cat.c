@@ -354,8 +354,9 @@ int cmd_cat(int argc, char **argv)
 			     .partition = -1,
 			     .count = -1};
 	const char *conf = NULL;
-	char **ov = NULL, **topics = NULL, zdir[PATH_MAX];
-	size_t nov = 0, ntopics = 0, i;
+	struct cfg_overrides ov = {0};
+	char **topics = NULL, zdir[PATH_MAX];
+	size_t ntopics = 0, i;
 	struct cfg *cfg = NULL;
 	struct jbuf b = {0};
 	int opt, status = 0;
@@ -422,15 +423,10 @@ int cmd_cat(int argc, char **argv)
 		case 'j':
 			o.json = true;
 			break;
-		case 'X': {
-			char **nv = realloc(ov, (nov + 1) * sizeof(*ov));
-
-			if (!nv)
+		case 'X':
+			if (cfg_overrides_add(&ov, optarg) < 0)
 				return 1;
-			ov = nv;
-			ov[nov++] = optarg;
 			break;
-		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -441,14 +437,14 @@ int cmd_cat(int argc, char **argv)
 	}
 	if (!conf || optind != argc) {
 		usage(stderr);
-		free(ov);
+		cfg_overrides_free(&ov);
 		return 2;
 	}
-	if (cfg_load(conf, ov, nov, &cfg) < 0) {
-		free(ov);
+	if (cfg_load(conf, ov.v, ov.n, &cfg) < 0) {
+		cfg_overrides_free(&ov);
 		return 2;
 	}
-	free(ov);
+	cfg_overrides_free(&ov);
 	o.max_record = (uint32_t)cfg->max_record_bytes;
 	if (o.zone != LOG_ZONE_RAW) /* decode's outcome adds a little */
 		o.max_record += 4096;

@@ -70,8 +70,7 @@ int cmd_config(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *conf = NULL, *get = NULL;
-	char **ov = NULL;
-	size_t nov = 0;
+	struct cfg_overrides ov = {0};
 	struct cfg *cfg;
 	int opt, status = 0;
 
@@ -85,37 +84,32 @@ int cmd_config(int argc, char **argv)
 			break;
 		case 'k':
 			cfg_print_keys();
-			free(ov);
+			cfg_overrides_free(&ov);
 			return 0;
-		case 'X': {
-			char **nv = realloc(ov, (nov + 1) * sizeof(*ov));
-
-			if (!nv)
+		case 'X':
+			if (cfg_overrides_add(&ov, optarg) < 0)
 				return 1;
-			ov = nv;
-			ov[nov++] = optarg;
 			break;
-		}
 		case 'h':
 			usage(stdout);
-			free(ov);
+			cfg_overrides_free(&ov);
 			return 0;
 		default:
 			usage(stderr);
-			free(ov);
+			cfg_overrides_free(&ov);
 			return 2;
 		}
 	}
 	if (!conf || optind != argc) {
 		usage(stderr);
-		free(ov);
+		cfg_overrides_free(&ov);
 		return 2;
 	}
-	if (cfg_load(conf, ov, nov, &cfg) < 0) {
-		free(ov);
+	if (cfg_load(conf, ov.v, ov.n, &cfg) < 0) {
+		cfg_overrides_free(&ov);
 		return 2;
 	}
-	free(ov);
+	cfg_overrides_free(&ov);
 	if (!get) {
 		printf("ok\n");
 	} else if (print_value(cfg, get) < 0) {

@@ -9,6 +9,7 @@
  * pipeline's.
  */
 #include "cli/cli.h"
+#include "cli/progress.h"
 
 #include "cli/sinkdb.h"
 #include "common/config.h"
@@ -165,20 +166,26 @@ static void remove_stale(const char *data_dir)
 	closedir(dh);
 }
 
+/* Start rawzone-@stage -c @conf with every assignment of @x as -X. */
 static pid_t run_stage(const char *bin, const char *stage, const char *conf,
-		       char *const *x, size_t nx, bool once, const char *log)
+		       const struct cfg_overrides *x, bool once,
+		       const char *log)
 {
 	char path[PATH_MAX];
-	char *argv[64];
+	char **argv = calloc(2 * x->n + 5, sizeof(*argv));
 	size_t n = 0, i;
 	pid_t pid;
 
+	if (!argv)
+		return -1;
 	snprintf(path, sizeof(path), "%s/rawzone-%s", bin, stage);
 	argv[n++] = path;
 	argv[n++] = "-c";
 	argv[n++] = (char *)conf;
-	for (i = 0; i < nx && n < 60; i++)
-		argv[n++] = x[i];
+	for (i = 0; i < x->n; i++) {
+		argv[n++] = "-X";
+		argv[n++] = x->v[i];
+	}
 	if (once)
 		argv[n++] = "--once";
 	argv[n] = NULL;
@@ -199,6 +206,7 @@ static pid_t run_stage(const char *bin, const char *stage, const char *conf,
 		execv(path, argv);
 		_exit(127);
 	}
+	free(argv);
 	return pid;
 }
 
@@ -222,7 +230,8 @@ int cmd_rebuild(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *conf = NULL, *sink = NULL, *topic = NULL;
-	char **ov = NULL, *x[16], xbuf[6][PATH_MAX + 64];
+	struct cfg_overrides ov = {0};
+	char xbuf[4][PATH_MAX + 64];
 	char bin[PATH_MAX], scratch[PATH_MAX] = "", path[PATH_MAX];
 	char dbpath[PATH_MAX];
 	char dlog[PATH_MAX + 16], tlog[PATH_MAX + 16];
@@ -230,7 +239,7 @@ int cmd_rebuild(int argc, char **argv)
 	struct cfg *cfg = NULL, *scfg = NULL;
 	struct cli_db *db = NULL;
 	bool force = false, tty = isatty(STDOUT_FILENO), keep_scratch = false;
-	size_t nov = 0, nx = 0, i;
+	size_t i;
 	pid_t dec = -1, xf = -1;
 	uint64_t total = 0;
 	double t0, last_line = -10;
@@ -251,33 +260,28 @@ int cmd_rebuild(int argc, char **argv)
 		case 'f':
 			force = true;
 			break;
-		case 'X': {
-			char **nv = realloc(ov, (nov + 1) * sizeof(*ov));
-
-			if (!nv)
+		case 'X':
+			if (cfg_overrides_add(&ov, optarg) < 0)
 				return 1;
-			ov = nv;
-			ov[nov++] = optarg;
 			break;
-		}
 		case 'h':
 			usage(stdout);
-			free(ov);
+			cfg_overrides_free(&ov);
 			return 0;
 		default:
 			usage(stderr);
-			free(ov);
+			cfg_overrides_free(&ov);
 			return 2;
 		}
 	}
 	if (!conf || !sink || optind != argc) {
 		usage(stderr);
-		free(ov);
+		cfg_overrides_free(&ov);
 		return 2;
 	}
-	ret = cfg_load(conf, ov, nov, &cfg);
+	ret = cfg_load(conf, ov.v, ov.n, &cfg);
 	if (ret < 0) {
-		free(ov);
+		cfg_overrides_free(&ov);
 		return 2;
 	}
 	if (cli_db_path(cfg, sink, dbpath, sizeof(dbpath)) < 0 ||
@@ -382,20 +386,12 @@ int cmd_rebuild(int argc, char **argv)
 	snprintf(xbuf[2], sizeof(xbuf[2]), "transform.sink=%s", sink);
 	snprintf(xbuf[3], sizeof(xbuf[3]), "decode.registry=%s",
 		 cfg->dec_registry);
-	for (i = 0; i < 4; i++) {
-		x[nx++] = "-X";
-		x[nx++] = xbuf[i];
-	}
-	for (i = 0; i < nov; i++) {
-		x[nx++] = "-X";
-		x[nx++] = ov[i];
-	}
-	{
-		char *sov[4] = {xbuf[0], xbuf[1], xbuf[2], xbuf[3]};
-
-		if (cfg_load(conf, sov, 4, &scfg) < 0)
+	/* The operator's -X first, the rebuild's own last: they win. */
+	for (i = 0; i < 4; i++)
+		if (cfg_overrides_add(&ov, xbuf[i]) < 0)
 			goto out;
-	}
+	if (cfg_load(conf, ov.v, ov.n, &scfg) < 0)
+		goto out;
 	snprintf(dlog, sizeof(dlog), "%s/decode.log", scratch);
 	snprintf(tlog, sizeof(tlog), "%s/transform.log", scratch);
 	printf("rebuilding %s from %zu partition(s), %llu records, of %s/raw\n",
@@ -405,8 +401,8 @@ int cmd_rebuild(int argc, char **argv)
 	signal(SIGINT, on_int);
 	signal(SIGTERM, on_int);
 	t0 = now_s();
-	dec = run_stage(bin, "decode", conf, x, nx, true, dlog);
-	xf = run_stage(bin, "transform", conf, x, nx, false, tlog);
+	dec = run_stage(bin, "decode", conf, &ov, true, dlog);
+	xf = run_stage(bin, "transform", conf, &ov, false, tlog);
 	for (;;) {
 		struct log_ck dck = {0};
 		uint64_t decoded = 0;
@@ -452,24 +448,7 @@ int cmd_rebuild(int argc, char **argv)
 		}
 		frac = total ? (double)decoded / (double)total : 1;
 		if (tty || el - last_line >= 5) {
-			if (tty) {
-				char bar[31];
-				int fill = (int)(frac * 30), k;
-
-				for (k = 0; k < 30; k++)
-					bar[k] = k < fill ? '#' : '-';
-				bar[30] = '\0';
-				printf("\r[%s] %3.0f%% %llu records %.0f/s   ",
-				       bar, frac * 100,
-				       (unsigned long long)decoded,
-				       el > 0 ? (double)decoded / el : 0);
-			} else {
-				printf("rebuild: %.0f%%, %llu records decoded, "
-				       "%.0f records/s\n",
-				       frac * 100, (unsigned long long)decoded,
-				       el > 0 ? (double)decoded / el : 0);
-			}
-			fflush(stdout);
+			cli_progress(tty, "rebuild", frac, decoded, el, NULL);
 			last_line = el;
 		}
 		log_ck_free(&dck);
@@ -524,6 +503,6 @@ out:
 	log_ck_free(&keep);
 	cfg_free(scfg);
 	cfg_free(cfg);
-	free(ov);
+	cfg_overrides_free(&ov);
 	return status;
 }

@@ -8,6 +8,7 @@
  * land keeps landing and transform keeps running throughout.
  */
 #include "cli/cli.h"
+#include "cli/progress.h"
 
 #include "cli/sinkdb.h"
 #include "common/config.h"
@@ -308,29 +309,10 @@ static void show(bool tty, double elapsed, size_t n, const struct progress *pg,
 	const char *phase = pg->applied < (int)n   ? "waiting for decode"
 			    : pg->decoded < (int)n ? "decoding"
 						   : "waiting for transform";
-	double rate = elapsed > 0 ? (double)pg->done / elapsed : 0;
-	double eta = pg->fraction > 0.001 && pg->fraction < 1
-			     ? elapsed * (1 - pg->fraction) / pg->fraction
-			     : 0;
+	char what[48];
 
-	if (tty) {
-		char bar[31];
-		int fill = (int)(pg->fraction * 30), i;
-
-		for (i = 0; i < 30; i++)
-			bar[i] = i < fill ? '#' : '-';
-		bar[30] = '\0';
-		printf("\rreplay %llu [%s] %3.0f%% %llu records %.0f/s ETA "
-		       "%.0fs (%s)   ",
-		       (unsigned long long)id, bar, pg->fraction * 100,
-		       (unsigned long long)pg->done, rate, eta, phase);
-	} else {
-		printf("replay %llu: %.0f%%, %llu records decoded again, %.0f "
-		       "records/s, %s\n",
-		       (unsigned long long)id, pg->fraction * 100,
-		       (unsigned long long)pg->done, rate, phase);
-	}
-	fflush(stdout);
+	snprintf(what, sizeof(what), "replay %llu", (unsigned long long)id);
+	cli_progress(tty, what, pg->fraction, pg->done, elapsed, phase);
 }
 
 static int64_t quarantined(const struct cfg *cfg, const struct target *t,
@@ -382,8 +364,9 @@ int cmd_replay(int argc, char **argv)
 	struct cli_db *db = NULL;
 	struct cfg *cfg = NULL;
 	const char *conf = NULL;
-	char **ov = NULL, path[PATH_MAX];
-	size_t nov = 0, n = 0, i;
+	struct cfg_overrides ov = {0};
+	char path[PATH_MAX];
+	size_t n = 0, i;
 	int64_t qbefore, qafter, byb[8], bya[8];
 	uint64_t id;
 	double t0, last_line = 0;
@@ -464,22 +447,17 @@ int cmd_replay(int argc, char **argv)
 		case 'r':
 			o.replace = true;
 			break;
-		case 'X': {
-			char **nv = realloc(ov, (nov + 1) * sizeof(*ov));
-
-			if (!nv)
+		case 'X':
+			if (cfg_overrides_add(&ov, optarg) < 0)
 				return 1;
-			ov = nv;
-			ov[nov++] = optarg;
 			break;
-		}
 		case 'h':
 			usage(stdout);
-			free(ov);
+			cfg_overrides_free(&ov);
 			return 0;
 		default:
 			usage(stderr);
-			free(ov);
+			cfg_overrides_free(&ov);
 			return 2;
 		}
 	}
@@ -489,11 +467,11 @@ int cmd_replay(int argc, char **argv)
 					"--from-beginning, --from-time, "
 					"--from-offset\n");
 		usage(stderr);
-		free(ov);
+		cfg_overrides_free(&ov);
 		return 2;
 	}
-	ret = cfg_load(conf, ov, nov, &cfg);
-	free(ov);
+	ret = cfg_load(conf, ov.v, ov.n, &cfg);
+	cfg_overrides_free(&ov);
 	if (ret < 0)
 		return 2;
 	if (o.noffsets) {

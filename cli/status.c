@@ -226,8 +226,9 @@ int cmd_status(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *conf = NULL;
-	char **ov = NULL, path[PATH_MAX];
-	size_t nov = 0, i;
+	struct cfg_overrides ov = {0};
+	char path[PATH_MAX];
+	size_t i;
 	bool json = false, offline = false, caught_up = false;
 	struct cfg *cfg = NULL;
 	struct st_table t = {0};
@@ -248,15 +249,10 @@ int cmd_status(int argc, char **argv)
 		case 'u':
 			caught_up = true;
 			break;
-		case 'X': {
-			char **nv = realloc(ov, (nov + 1) * sizeof(*ov));
-
-			if (!nv)
+		case 'X':
+			if (cfg_overrides_add(&ov, optarg) < 0)
 				return 1;
-			ov = nv;
-			ov[nov++] = optarg;
 			break;
-		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -267,11 +263,11 @@ int cmd_status(int argc, char **argv)
 	}
 	if (!conf || optind != argc) {
 		usage(stderr);
-		free(ov);
+		cfg_overrides_free(&ov);
 		return 2;
 	}
-	ret = cfg_load(conf, ov, nov, &cfg);
-	free(ov);
+	ret = cfg_load(conf, ov.v, ov.n, &cfg);
+	cfg_overrides_free(&ov);
 	if (ret < 0)
 		return 2;
 

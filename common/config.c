@@ -431,6 +431,24 @@ static int check_required(struct parse *p)
 	return p->errors ? -ERR_CONFIG : 0;
 }
 
+int cfg_overrides_add(struct cfg_overrides *o, char *assignment)
+{
+	char **v = realloc(o->v, (o->n + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	o->v = v;
+	o->v[o->n++] = assignment;
+	return 0;
+}
+
+void cfg_overrides_free(struct cfg_overrides *o)
+{
+	free(o->v);
+	o->v = NULL;
+	o->n = 0;
+}
+
 int cfg_load(const char *path, char *const *overrides, size_t noverrides,
 	     struct cfg **out)
 {

@@ -56,6 +56,17 @@ struct cfg {
 	size_t nxf_topics;
 };
 
+/* The -X SECTION.KEY=VALUE arguments of a command line, in order, for
+ * cfg_load(): cfg_overrides_add() each (0, or -ENOMEM), pass v and n,
+ * cfg_overrides_free() at the end. The strings are the caller's. */
+struct cfg_overrides {
+	char **v;
+	size_t n;
+};
+
+int cfg_overrides_add(struct cfg_overrides *o, char *assignment);
+void cfg_overrides_free(struct cfg_overrides *o);
+
 /* cfg_load - read @path into a new struct cfg, then apply the @noverrides
  * assignments "section.key=value" of @overrides (the -X options of every
  * command) on top, with the same checks, then check required keys.

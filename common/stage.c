@@ -28,8 +28,8 @@ int stage_begin(struct stage_args *a, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *conf = NULL;
-	char prog[64], **ov = NULL;
-	size_t nov = 0;
+	struct cfg_overrides ov = {0};
+	char prog[64];
 	struct sigaction sa;
 	int opt, ret, holder;
 
@@ -50,42 +50,37 @@ int stage_begin(struct stage_args *a, int argc, char **argv)
 		case 'c':
 			conf = optarg;
 			break;
-		case 'X': {
-			char **nv = realloc(ov, (nov + 1) * sizeof(*ov));
-
-			if (!nv) {
-				free(ov);
+		case 'X':
+			if (cfg_overrides_add(&ov, optarg) < 0) {
+				cfg_overrides_free(&ov);
 				return 1;
 			}
-			ov = nv;
-			ov[nov++] = optarg;
 			break;
-		}
 		case 'o':
 			if (!a->has_once) {
-				free(ov);
+				cfg_overrides_free(&ov);
 				a->usage(stderr);
 				return 2;
 			}
 			a->once = true;
 			break;
 		case 'h':
-			free(ov);
+			cfg_overrides_free(&ov);
 			a->usage(stdout);
 			return 0;
 		default:
-			free(ov);
+			cfg_overrides_free(&ov);
 			a->usage(stderr);
 			return 2;
 		}
 	}
 	if (!conf || optind != argc) {
-		free(ov);
+		cfg_overrides_free(&ov);
 		a->usage(stderr);
 		return 2;
 	}
-	ret = cfg_load(conf, ov, nov, &a->cfg);
-	free(ov);
+	ret = cfg_load(conf, ov.v, ov.n, &a->cfg);
+	cfg_overrides_free(&ov);
 	if (ret < 0)
 		return 2;
 
