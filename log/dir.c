@@ -356,10 +356,24 @@ int log_dir_recover(struct log_dir *d, const struct log_pos *durable,
 			goto out;
 	}
 	/* Records past the checkpoint may sit in the page cache only (the
-	 * process died, not the machine): make them durable before anything
-	 * is built on them. */
-	if (r->records && durable) {
-		ret = io_fdatasync(fd);
+	 * process died, not the machine), in every segment from the
+	 * checkpoint's to the last (a roll keeps the one before open until
+	 * it is durable): make them durable before anything is built on
+	 * them. */
+	if (r->records) {
+		for (i = first; i < nbases && bases[i] < last && ret == 0; i++) {
+			int sfd = log_seg_open(d->path, bases[i], d->o.zone,
+					       O_RDONLY);
+
+			if (sfd < 0) {
+				ret = sfd;
+				break;
+			}
+			ret = io_fdatasync(sfd);
+			close(sfd);
+		}
+		if (ret == 0 && !cut)
+			ret = io_fdatasync(fd); /* (a cut synced it) */
 		if (ret < 0)
 			goto out;
 	}

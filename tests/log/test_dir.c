@@ -1,6 +1,7 @@
 /* tests/log/test_dir.c - a partition's log: append, read, roll, index,
  * and recovery from torn tails, garbage, bit flips and torn headers. */
 #include "common/err.h"
+#include "common/io.h"
 #include "log/dir.h"
 #include "log/reader.h"
 #include "tests/check.h"
@@ -228,6 +229,18 @@ int main(void)
 	d = reopen(d, NULL, &r, 64 * 1024);
 	CHECK_EQ(r.records, 2000);
 	CHECK(r.have_last && r.last_offset == 3998);
+	CHECK_EQ(log_pos_cmp(r.end, end), 0);
+	/* Records past the checkpoint are made durable in every segment
+	 * that holds them, not only the last: the second sync of this
+	 * recovery (the second of >= 3 segments) fails, and says so. */
+	log_dir_close(d);
+	setenv("RAWZONE_FAULTS", "sync:2=EIO", 1);
+	io_faults_reset();
+	CHECK_OK(log_dir_open(dir, &o, &d));
+	CHECK_EQ(log_dir_recover(d, NULL, &r), -EIO);
+	unsetenv("RAWZONE_FAULTS");
+	io_faults_reset();
+	d = reopen(d, NULL, &r, 64 * 1024);
 	CHECK_EQ(log_pos_cmp(r.end, end), 0);
 
 	/* The index: deleted, truncated, garbage - lookups stay right. */
