@@ -42,13 +42,16 @@ char *url_redact(const char *url, char *buf, size_t size)
 		return buf;
 	}
 	auth += 3;
-	end = auth + strcspn(auth, "/?#");
-	/* The user information ends at the last '@' of the authority (a
-	 * password may hold '@' only percent-encoded, but be lenient). */
+	/* The user information ends at the last '@' before the first '/',
+	 * as libpq reads it: a password may hold '?' or '#' (and '@', which
+	 * should be percent-encoded, but be lenient). */
+	end = auth + strcspn(auth, "/");
 	at = NULL;
 	for (p = auth; p < end; p++)
 		if (*p == '@')
 			at = p;
+	p = at ? at + 1 : auth;
+	end = p + strcspn(p, "/?#");
 	put(buf, size, &len, url, (size_t)(auth - url));
 	if (at) {
 		colon = memchr(auth, ':', (size_t)(at - auth));

@@ -40,6 +40,7 @@ static void redact(void)
 		 "postgresql://u@h1:1,h2:2/db?sslpassword=***"},
 		{"postgres://:pw@/db?host=/tmp", "postgres://@/db?host=/tmp"},
 		{"postgresql://u:pw@h", "postgresql://u@h"},
+		{"postgresql://u:p?x#y@h/db", "postgresql://u@h/db"},
 	};
 	char buf[256], small[12];
 	size_t i;
