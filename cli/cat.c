@@ -447,7 +447,7 @@ int cmd_cat(int argc, char **argv)
 	cfg_overrides_free(&ov);
 	o.max_record = (uint32_t)cfg->max_record_bytes;
 	if (o.zone != LOG_ZONE_RAW) /* decode's outcome adds a little */
-		o.max_record += 4096;
+		o.max_record += LOG_DEC_SLACK;
 	snprintf(zdir, sizeof(zdir), "%s/%s", cfg->data_dir, o.zone_name);
 	if (o.topic) {
 		topics = malloc(sizeof(*topics));

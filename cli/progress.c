@@ -24,7 +24,8 @@ void cli_progress(bool tty, const char *what, double fraction, uint64_t done,
 		for (i = 0; i < BAR; i++)
 			bar[i] = i < fill ? '#' : '-';
 		bar[BAR] = '\0';
-		printf("\r%s [%s] %3.0f%% %llu records %.0f/s ETA %.0fs%s%s%s   ",
+		printf("\r%s [%s] %3.0f%% %llu records %.0f/s ETA %.0fs%s%s%s  "
+		       " ",
 		       what, bar, fraction * 100, (unsigned long long)done,
 		       rate, eta, phase ? " (" : "", phase ? phase : "",
 		       phase ? ")" : "");

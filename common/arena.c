@@ -172,7 +172,18 @@ static void *alloc_slow(struct arena *a, size_t size)
 	size_t room = a->cap - a->served, bsize;
 	struct blk *b;
 
-	if (size > room || ((size + ALIGN - 1) & ~(size_t)(ALIGN - 1)) > room) {
+	if (size > room) {
+		a->over_cap = true;
+		return NULL;
+	}
+	/* Only an uncapped arena gets here with such a size: no block that
+	 * large can exist, and rounding it up or adding the block header
+	 * would wrap around. */
+	if (size > SIZE_MAX / 2) {
+		a->oom = true;
+		return NULL;
+	}
+	if (((size + ALIGN - 1) & ~(size_t)(ALIGN - 1)) > room) {
 		a->over_cap = true;
 		return NULL;
 	}
@@ -182,6 +193,8 @@ static void *alloc_slow(struct arena *a, size_t size)
 		bsize = size;
 	if (bsize > room)
 		bsize = room;
+	if (bsize > SIZE_MAX / 2)
+		bsize = SIZE_MAX / 2;
 	b = malloc(sizeof(*b) + bsize);
 	if (!b) {
 		a->oom = true;

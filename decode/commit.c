@@ -151,8 +151,8 @@ int dec_commit_wait(struct dec_stage *s)
 	pthread_mutex_lock(&c->mu);
 	while (!c->done)
 		pthread_cond_wait(&c->cv, &c->mu);
+	c->queued = false; /* under mu: the commit thread reads it */
 	pthread_mutex_unlock(&c->mu);
-	c->queued = false;
 	if (job->result < 0)
 		return job->result;
 	/* Durable now: the logs may close segments left by a roll. */

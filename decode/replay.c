@@ -258,8 +258,15 @@ int dec_replay_redrive(struct dec_stage *s, struct dec_part *p, unsigned max)
 	unsigned n = 0;
 	int ret;
 
-	if (log_pos_cmp(p->qr, p->qr_end) >= 0)
+	if (log_pos_cmp(p->qr, p->qr_end) >= 0) {
+		/* Done: the last round wrote outcomes, so it kept them. */
+		if (p->qrd) {
+			log_rd_close(p->qrd);
+			p->qrd = NULL;
+			seen_clear(p);
+		}
 		return 0;
+	}
 	if (!p->qrd) {
 		ret = log_rd_open(log_dir_path(p->q), LOG_ZONE_QUARANTINE,
 				  s->qopts.max_record, &p->qrd);
@@ -269,7 +276,7 @@ int dec_replay_redrive(struct dec_stage *s, struct dec_part *p, unsigned max)
 			return ret;
 	}
 	dec_frames_reset(s);
-	while (n < max) {
+	while (n < max && dec_frames_bytes(s) < READ_BYTES) {
 		ret = log_rd_next(p->qrd, p->qr_end, &q, &at);
 		if (ret == 0) {
 			p->qr = p->qr_end; /* done */

@@ -366,6 +366,11 @@ void dec_frames_reset(struct dec_stage *s)
 	s->fo.n = s->fq.n = 0;
 }
 
+size_t dec_frames_bytes(const struct dec_stage *s)
+{
+	return s->fo.len + s->fq.len;
+}
+
 int dec_frames_write(struct dec_stage *s, struct dec_part *p, unsigned n)
 {
 	int ret;
@@ -405,15 +410,15 @@ static int decode_some(struct dec_stage *s, struct dec_part *p, unsigned max)
 	int ret;
 
 	dec_frames_reset(s);
-	while (n < max) {
+	while (n < max && dec_frames_bytes(s) < READ_BYTES) {
 		ret = log_rd_next(p->rd, p->frontier, &raw, &at);
 		if (ret == 0)
 			break;
 		if (ret < 0) {
 			diag_err("%s: position %llu: %s, below land's "
 				 "checkpoint: decode stops rather than skip "
-				 "acknowledged data (rawzone verify names the "
-				 "damage)",
+				 "acknowledged data (rawzone cat --zone raw "
+				 "shows the records before it)",
 				 log_rd_path(p->rd),
 				 (unsigned long long)log_rd_pos(p->rd).pos,
 				 err_str(ret));
@@ -599,7 +604,7 @@ int dec_stage_new(const struct cfg *cfg, struct dec_stage **out)
 	s->oopts = (struct log_dir_opts){
 		.zone = LOG_ZONE_DECODED,
 		.segment_bytes = (uint64_t)cfg->segment_bytes,
-		.max_record = (uint32_t)cfg->max_record_bytes + 65536,
+		.max_record = (uint32_t)cfg->max_record_bytes + LOG_DEC_SLACK,
 		.cut_past_durable = true,
 	};
 	s->qopts = s->oopts;

@@ -13,7 +13,8 @@
  * restart, whatever the logs hold past the checkpoint is cut off and
  * decoded again: decoding is deterministic, so the bytes are the same.
  *
- * Single-threaded.
+ * One thread decodes and owns the logs; a commit thread (commit.c) runs
+ * D2-D4 of the batch before while the next one decodes.
  */
 #ifndef RZ_DECODE_STAGE_H
 #define RZ_DECODE_STAGE_H

@@ -18,7 +18,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define READ_CHUNK 4096	    /* raw records per partition per round */
+#define READ_CHUNK 4096 /* raw records per partition per round */
+/* ... and bytes of output per round: a round of large records stops
+ * early rather than hold READ_CHUNK x max_record_bytes in memory */
+#define READ_BYTES (32u << 20)
 #define IDLE_WAIT_MS 200    /* ring wait before re-reading land.ckpt */
 #define REPLAY_CHECK_MS 200 /* how often to look for a replay request */
 
@@ -115,6 +118,8 @@ int dec_read_land_ckpt(struct dec_stage *s);
 int dec_frame_outcome(struct dec_stage *s, const struct log_rec *raw,
 		      const struct dec_out *o);
 void dec_frames_reset(struct dec_stage *s);
+/* dec_frames_bytes - bytes framed since the reset, both logs. */
+size_t dec_frames_bytes(const struct dec_stage *s);
 int dec_frames_write(struct dec_stage *s, struct dec_part *p, unsigned n);
 
 /* The commit protocol (commit.c). dec_commit hands the outcomes written

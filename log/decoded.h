@@ -44,6 +44,12 @@ enum log_dec_reason {
 
 #define LOG_DEC_DETAIL_MAX 512u
 
+/* What a decoded or quarantine frame may add to the record it came from
+ * ([pipeline] max_record_bytes): its own fields, the detail, a canonical
+ * message somewhat larger than its input. Writers and readers of those
+ * logs allow max_record_bytes + this, the same on both sides. */
+#define LOG_DEC_SLACK (64u << 10)
+
 /* log_dec_reason_name - "bad_framing", ...; NULL for an unknown value. */
 const char *log_dec_reason_name(unsigned reason);
 

@@ -361,7 +361,8 @@ int log_dir_recover(struct log_dir *d, const struct log_pos *durable,
 	 * it is durable): make them durable before anything is built on
 	 * them. */
 	if (r->records) {
-		for (i = first; i < nbases && bases[i] < last && ret == 0; i++) {
+		for (i = first; i < nbases && bases[i] < last && ret == 0;
+		     i++) {
 			int sfd = log_seg_open(d->path, bases[i], d->o.zone,
 					       O_RDONLY);
 

@@ -1078,7 +1078,7 @@ int xf_new(const struct cfg *cfg, struct xf **out)
 	pthread_cond_init(&xf->cv, NULL);
 	xf->cfg = cfg;
 	xf->batch_max = (size_t)cfg->xf_batch_records;
-	xf->max_record = (uint32_t)cfg->max_record_bytes + 4096;
+	xf->max_record = (uint32_t)cfg->max_record_bytes + LOG_DEC_SLACK;
 	if (snprintf(xf->ck_path, sizeof(xf->ck_path), "%s/%s", cfg->data_dir,
 		     LAYOUT_DECODE_CKPT) >= (int)sizeof(xf->ck_path) ||
 	    xf_sink_url(url, sizeof(url), cfg->xf_sink, cfg->data_dir) < 0) {

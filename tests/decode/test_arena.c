@@ -38,6 +38,20 @@ static void test_unit(void)
 	CHECK(arena_alloc(a, SIZE_MAX - 3) == NULL);
 	CHECK_EQ(arena_peak(a), 104);
 
+	/* Uncapped: a request no block can hold is refused for memory,
+	 * without the rounding or the block header wrapping around. */
+	{
+		struct arena *u;
+
+		CHECK_OK(arena_new(&u, ARENA_UNCAPPED));
+		CHECK(arena_alloc(u, SIZE_MAX) == NULL && arena_oom(u));
+		arena_reset(u, ARENA_UNCAPPED);
+		CHECK(arena_alloc(u, SIZE_MAX - 3) == NULL && arena_oom(u));
+		arena_reset(u, ARENA_UNCAPPED);
+		CHECK(arena_alloc(u, 100) && !arena_oom(u));
+		arena_free(u);
+	}
+
 	/* Rounding is counted against the cap. */
 	arena_reset(a, 24);
 	CHECK(arena_alloc(a, 9));
