@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 
 #include "common/diag.h"
+#include "common/url.h"
 
 #include <getopt.h>
 #include <sqlite3.h>
@@ -149,7 +150,10 @@ int cmd_diff(int argc, char **argv)
 		const char *p = sqlite_path(url[i]);
 
 		if (!p || access(p, R_OK) != 0) {
-			diag_err("--sink %s: %s", url[i],
+			char shown[1024];
+
+			diag_err("--sink %s: %s",
+				 url_redact(url[i], shown, sizeof(shown)),
 				 p ? "cannot read the database"
 				   : "expected sqlite:PATH");
 			return 2;

@@ -14,6 +14,7 @@
 #include "cli/sinkdb.h"
 #include "common/config.h"
 #include "common/diag.h"
+#include "common/url.h"
 #include "common/err.h"
 #include "log/checkpoint.h"
 #include "log/layout.h"
@@ -286,10 +287,12 @@ int cmd_rebuild(int argc, char **argv)
 	}
 	if (cli_db_path(cfg, sink, dbpath, sizeof(dbpath)) < 0 ||
 	    strncmp(sink, "sqlite:", 7) != 0) {
+		char shown[1024];
+
 		fprintf(stderr,
 			"rawzone rebuild: --sink %s: expected "
 			"sqlite:PATH\n",
-			sink);
+			url_redact(sink, shown, sizeof(shown)));
 		status = 2;
 		goto out;
 	}
@@ -403,6 +406,11 @@ int cmd_rebuild(int argc, char **argv)
 	t0 = now_s();
 	dec = run_stage(bin, "decode", conf, &ov, true, dlog);
 	xf = run_stage(bin, "transform", conf, &ov, false, tlog);
+	if (dec < 0 || xf < 0) {
+		diag_err("cannot start the rebuild's stages: %s",
+			 strerror(errno));
+		goto out_kill;
+	}
 	for (;;) {
 		struct log_ck dck = {0};
 		uint64_t decoded = 0;

@@ -14,6 +14,7 @@
 #include "common/config.h"
 #include "common/diag.h"
 #include "common/err.h"
+#include "common/lock.h"
 #include "log/checkpoint.h"
 #include "log/decoded.h"
 #include "log/layout.h"
@@ -27,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -204,22 +204,6 @@ static int targets(const struct cfg *cfg, const struct replay_opts *o,
 	}
 	log_ck_free(&ck);
 	return 0;
-}
-
-static bool decode_running(const struct cfg *cfg)
-{
-	char path[PATH_MAX];
-	bool held = false;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/decode.lock", cfg->data_dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-		held = true;
-	close(fd);
-	return held;
 }
 
 static double now_s(void)
@@ -537,9 +521,10 @@ int cmd_replay(int argc, char **argv)
 	printf("replay %llu requested for %zu partition(s)%s; %s\n",
 	       (unsigned long long)id, n,
 	       o.qonly ? " (quarantined records only)" : "",
-	       decode_running(cfg) ? "decode applies it at its next batch"
-				   : "decode is not running: it applies the "
-				     "request when it starts");
+	       lock_holder(cfg->data_dir, "decode")
+		       ? "decode applies it at its next batch"
+		       : "decode is not running: it applies the "
+			 "request when it starts");
 	fflush(stdout);
 	if (!o.wait) {
 		status = 0;

@@ -139,10 +139,14 @@ static int query_broker(const struct cfg *cfg, struct st_table *t,
 				struct st_row *r =
 					row(t, cfg->land_topics[i], j);
 
-				if (r && rd_kafka_query_watermark_offsets(
-						 rk, cfg->land_topics[i], j,
-						 &lo, &hi, timeout_ms) == 0)
+				if (!r)
+					continue;
+				if (rd_kafka_query_watermark_offsets(
+					    rk, cfg->land_topics[i], j, &lo,
+					    &hi, timeout_ms) == 0)
 					r->high = hi;
+				else
+					ret = -ERR_KAFKA;
 			}
 		}
 		if (md)
@@ -233,7 +237,7 @@ int cmd_status(int argc, char **argv)
 	struct cfg *cfg = NULL;
 	struct st_table t = {0};
 	struct log_ck ck = {0};
-	int opt, ret, status = 0;
+	int opt, ret, status = 0, broker = 0;
 
 	while ((opt = getopt_long(argc, argv, "c:X:h", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -318,8 +322,12 @@ int cmd_status(int argc, char **argv)
 		}
 	}
 	if (!offline)
-		query_broker(cfg, &t, 5000);
+		broker = query_broker(cfg, &t, 5000);
 	if (caught_up) {
+		/* A broker that did not answer every question: not known to
+		 * be caught up. */
+		if (broker < 0)
+			status = 3;
 		/* Every stage is at its upstream's durable end: land at the
 		 * broker's high watermark (unless --offline), decode at
 		 * land's checkpoint, transform at decode's. */

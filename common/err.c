@@ -1,6 +1,7 @@
 /* common/err.c - descriptions of rawzone's error codes. */
 #include "common/err.h"
 
+#include <errno.h>
 #include <string.h>
 
 static const char *const err_names[ERR_LAST - ERR_FIRST] = {
@@ -21,6 +22,9 @@ const char *err_str(int err)
 
 	if (e == 0)
 		return "success";
+	/* What an operator needs to read, wherever the write failed. */
+	if (e == ENOSPC)
+		return "No space left on device (the disk is full)";
 	if (e > ERR_FIRST && e < ERR_LAST && err_names[e - ERR_FIRST])
 		return err_names[e - ERR_FIRST];
 	if (e < ERR_FIRST)

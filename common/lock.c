@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -45,4 +46,26 @@ int lock_stage(const char *data_dir, const char *stage, int *holder)
 		return ret;
 	}
 	return fd;
+}
+
+int lock_holder(const char *data_dir, const char *stage)
+{
+	char path[PATH_MAX], buf[32];
+	int fd, n, pid;
+
+	if (snprintf(path, sizeof(path), "%s/%s.lock", data_dir, stage) >=
+	    (int)sizeof(path))
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	n = (int)pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	pid = atoi(buf);
+	if (pid <= 0 || (kill(pid, 0) < 0 && errno != EPERM))
+		return 0;
+	return pid;
 }

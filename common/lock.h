@@ -17,4 +17,10 @@
  * -errno. Touches nothing else in @data_dir. */
 int lock_stage(const char *data_dir, const char *stage, int *holder);
 
+/* lock_holder - the pid written in <data_dir>/<stage>.lock if that process
+ * is alive, else 0. It never takes the lock (probing with flock would make
+ * a stage starting at that instant find it held and exit): a hint for
+ * messages, not a guarantee - a pid can be reused. */
+int lock_holder(const char *data_dir, const char *stage);
+
 #endif

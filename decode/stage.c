@@ -385,9 +385,8 @@ int dec_frames_write(struct dec_stage *s, struct dec_part *p, unsigned n)
 	if (ret == 0 && s->fq.len)
 		ret = log_dir_write(p->q, s->fq.p, s->fq.len, NULL);
 	if (ret < 0) {
-		diag_err("%s: write failed: %s%s", log_dir_path(p->out),
-			 err_str(ret),
-			 ret == -ENOSPC ? " (the disk is full)" : "");
+		diag_err("%s: write failed: %s", log_dir_path(p->out),
+			 err_str(ret));
 		return ret;
 	}
 	p->outcomes += n;

@@ -127,12 +127,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The suffix of an I/O error's message that says what to do about it. */
-static const char *disk_full(int err)
-{
-	return err == -ENOSPC ? " (the disk is full)" : "";
-}
-
 static int set_fatal(struct land *l, int err)
 {
 	if (!l->fatal)
@@ -246,11 +240,10 @@ static void chunk_done(void *arg, int res)
 
 	if (res < 0) {
 		diag_err("%s/%020llu.log: write of %u bytes at position %llu "
-			 "failed: %s%s; nothing past the last checkpoint is "
+			 "failed: %s; nothing past the last checkpoint is "
 			 "committed",
 			 log_dir_path(p->d), (unsigned long long)c->seg, c->len,
-			 (unsigned long long)c->pos, err_str(res),
-			 disk_full(res));
+			 (unsigned long long)c->pos, err_str(res));
 		set_fatal(l, res);
 	}
 	ep->writes--;
@@ -304,9 +297,9 @@ static void sync_done(void *arg, int res)
 	struct land *l = ep->l;
 
 	if (res < 0) {
-		diag_err("fdatasync of the raw zone failed: %s%s; the data may "
+		diag_err("fdatasync of the raw zone failed: %s; the data may "
 			 "be lost, so nothing is checkpointed or committed",
-			 err_str(res), disk_full(res));
+			 err_str(res));
 		set_fatal(l, res);
 	}
 	ep->syncs--;
@@ -383,9 +376,8 @@ static void complete_epoch(struct land *l, struct epoch *ep)
 
 		ret = log_dir_durable(e->p->d, e->end);
 		if (ret < 0) {
-			diag_err("%s: index write failed: %s%s",
-				 log_dir_path(e->p->d), err_str(ret),
-				 disk_full(ret));
+			diag_err("%s: index write failed: %s",
+				 log_dir_path(e->p->d), err_str(ret));
 			set_fatal(l, ret);
 			return;
 		}
@@ -401,8 +393,8 @@ static void complete_epoch(struct land *l, struct epoch *ep)
 	}
 	ret = log_ck_save(l->ck_path, &l->ck);
 	if (ret < 0) {
-		diag_err("%s: checkpoint save failed: %s%s", l->ck_path,
-			 err_str(ret), disk_full(ret));
+		diag_err("%s: checkpoint save failed: %s", l->ck_path,
+			 err_str(ret));
 		set_fatal(l, ret);
 		return;
 	}
@@ -872,8 +864,8 @@ int land_assign(struct land *l, rd_kafka_topic_partition_list_t *parts)
 	if (ck_dirty) {
 		ret = log_ck_save(l->ck_path, &l->ck);
 		if (ret < 0) {
-			diag_err("%s: checkpoint save failed: %s%s", l->ck_path,
-				 err_str(ret), disk_full(ret));
+			diag_err("%s: checkpoint save failed: %s", l->ck_path,
+				 err_str(ret));
 			return set_fatal(l, ret);
 		}
 	}
