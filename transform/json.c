@@ -28,14 +28,6 @@
  * this build has, as decode's schema table (decode/schemas.c) does; stages
  * do not include each other's headers, so it is kept here until the
  * generated schema code offers one catalog both can use.
- *
- * Keys: the core's outcomes (xform.h) do not carry the Kafka key yet, so
- * each OK outcome's key is read back from its frame in the decoded log
- * (outcome_key: one reader per partition, which reads on sequentially
- * while the batch's outcomes follow each other in the log, as they do
- * unless a replay was reduced within the batch). When struct xf_outcome
- * carries the key, outcome_key() becomes "the outcome's key" and the
- * readers go.
  */
 #include "transform/json.h"
 
@@ -104,12 +96,6 @@ struct prep {
 	struct jbuf text; /* every body and key */
 };
 
-/* A reader of one partition's decoded log, for the keys. */
-struct keyrd {
-	const struct xf_source *src;
-	struct log_rd *rd;
-};
-
 struct js_state {
 	/* apply's: the statements */
 	struct xf_stmt *put[NPUT]; /* plain INSERTs of put_rows[i] rows */
@@ -118,8 +104,6 @@ struct js_state {
 	/* prepare's and release's */
 	struct arena *msg; /* one record's unpacked message */
 	struct prep *free;
-	struct keyrd *rds;
-	size_t nrds;
 };
 
 const ProtobufCMessageDescriptor *xf_json_descriptor(const char *name,
@@ -200,71 +184,6 @@ void xf_json_key(struct jbuf *b, const void *key, size_t len)
 	jbuf_put(b, buf, n);
 }
 
-/* The reader of @src's decoded log, opened if new. */
-static int keyrd_of(struct js_state *st, const struct xf_source *src,
-		    struct log_rd **out)
-{
-	struct keyrd *n;
-	size_t i;
-	int ret;
-
-	for (i = 0; i < st->nrds; i++)
-		if (st->rds[i].src == src) {
-			*out = st->rds[i].rd;
-			return 0;
-		}
-	n = realloc(st->rds, (st->nrds + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	st->rds = n;
-	/* The frame was verified by the core against its limit already. */
-	ret = log_rd_open(src->dir, LOG_ZONE_DECODED, UINT32_MAX, out);
-	if (ret < 0) {
-		diag_err("%s: cannot read the decoded log: %s", src->dir,
-			 err_str(ret));
-		return ret;
-	}
-	st->rds[st->nrds++] = (struct keyrd){src, *out};
-	return 0;
-}
-
-/* The Kafka key of @o into (*key, *len); *key NULL for a null key. Valid
- * until the next call. */
-static int outcome_key(struct js_state *st, const struct xf_outcome *o,
-		       const void **key, size_t *len)
-{
-	struct log_rec rec;
-	struct log_pos at;
-	struct log_rd *rd;
-	char where[512];
-	int ret;
-
-	ret = keyrd_of(st, o->src, &rd);
-	if (ret < 0)
-		return ret;
-	if (log_pos_cmp(log_rd_pos(rd), o->at) != 0 &&
-	    log_rd_seek(rd, o->at) < 0)
-		goto out_corrupt;
-	ret = log_rd_next(rd, LOG_POS_END, &rec, &at);
-	if (ret < 0 && ret != -ERR_CORRUPT && ret != -ENODATA &&
-	    ret != -ERR_TOO_LARGE && ret != -ERR_FORMAT) {
-		diag_err("%s: reading the key: %s",
-			 xf_where(o, where, sizeof(where)), err_str(ret));
-		return ret;
-	}
-	if (ret != 1 || rec.offset != o->offset || rec.type != o->type)
-		goto out_corrupt;
-	*key = rec.key;
-	*len = rec.key ? rec.key_len : 0;
-	return 0;
-
-out_corrupt:
-	diag_err("%s: the record is no longer there to read its key from: "
-		 "the decoded log changed under transform",
-		 xf_where(o, where, sizeof(where)));
-	return -ERR_CORRUPT;
-}
-
 /* --- prepare ------------------------------------------------------------- */
 
 /* The row of OK outcome @o: its body and key into @pp's text. */
@@ -273,8 +192,6 @@ static int make_row(struct js_state *st, struct prep *pp,
 {
 	const ProtobufCMessageDescriptor *desc;
 	ProtobufCMessage *m;
-	const void *key;
-	size_t klen;
 	char where[512];
 	int ret;
 
@@ -304,13 +221,10 @@ static int make_row(struct js_state *st, struct prep *pp,
 		return -ERR_CONFIG;
 	}
 	r->body_len = pp->text.len - r->body;
-	ret = outcome_key(st, o, &key, &klen);
-	if (ret < 0)
-		return ret;
-	r->key_null = !key;
+	r->key_null = !o->key;
 	r->key = pp->text.len;
-	if (key)
-		xf_json_key(&pp->text, key, klen);
+	if (o->key)
+		xf_json_key(&pp->text, o->key, o->key_len);
 	r->key_len = pp->text.len - r->key;
 	return pp->text.oom ? -ENOMEM : 0;
 }
@@ -513,9 +427,6 @@ static void js_close(void *state)
 		st->free = pp->next;
 		prep_free(pp);
 	}
-	for (i = 0; i < st->nrds; i++)
-		log_rd_close(st->rds[i].rd);
-	free(st->rds);
 	free(st);
 }
 

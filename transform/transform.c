@@ -191,7 +191,8 @@ static void batch_reset(struct batch *b)
 	b->npb = 0;
 	b->n = 0;
 	b->ok = b->quarantined = 0;
-	arena_reset(b->bytes, ARENA_UNCAPPED);
+	if (b->bytes) /* (an xf_new that failed before making it) */
+		arena_reset(b->bytes, ARENA_UNCAPPED);
 }
 
 static void batch_free(struct batch *b)
@@ -499,10 +500,15 @@ static int take(struct xf *xf, struct part *p, const struct log_rec *rec,
 		return corrupt_at(o, "a decoded record with no value");
 	/* The reader's buffer moves on with the next record: keep a copy
 	 * for the transaction. */
-	copy = arena_alloc(b->bytes, rec->value_len);
+	copy = arena_alloc(b->bytes, rec->value_len + rec->key_len);
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, rec->value, rec->value_len);
+	if (rec->key) {
+		memcpy(copy + rec->value_len, rec->key, rec->key_len);
+		o->key = copy + rec->value_len;
+		o->key_len = rec->key_len;
+	}
 	if (rec->type == LOG_DEC_OK) {
 		struct log_dec_ok ok;
 

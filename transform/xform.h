@@ -50,6 +50,8 @@ struct xf_outcome {
 	uint16_t message_len;
 	const void *data; /* LOG_DEC_OK: packed message; else the detail */
 	size_t len;
+	const void *key; /* the Kafka key; NULL: a null key */
+	uint32_t key_len;
 };
 
 /* The outcomes of one transaction for one transform, in decoded-log order
