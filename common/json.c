@@ -2,6 +2,8 @@
  * writers. */
 #include "common/json.h"
 
+#include "common/utf8.h"
+
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,50 +66,27 @@ void jbuf_printf(struct jbuf *b, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || grow(b, (size_t)n) < 0)
+	/* Format once into the room there is; only text that does not fit
+	 * is formatted again, after growing. */
+	if (grow(b, 32) < 0)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
 	va_end(ap);
+	if (n < 0) {
+		b->p[b->len] = '\0';
+		return;
+	}
+	if ((size_t)n >= b->cap - b->len) {
+		if (grow(b, (size_t)n) < 0) {
+			b->p[b->len] = '\0';
+			return;
+		}
+		va_start(ap, fmt);
+		vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
-}
-
-/* Length of the valid UTF-8 sequence at @s (of @n bytes), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF. */
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-	    (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
 }
 
 void json_str(struct jbuf *b, const char *s, size_t n)
@@ -118,9 +97,19 @@ void json_str(struct jbuf *b, const char *s, size_t n)
 	jbuf_put(b, "\"", 1);
 	while (i < n) {
 		unsigned char c = p[i];
-		size_t ul;
+		size_t ul, run;
 		char esc[8];
 
+		/* A run of printable ASCII needing no escape: one copy. */
+		for (run = i; run < n && p[run] >= 0x20 && p[run] < 0x7f &&
+			      p[run] != '"' && p[run] != '\\';
+		     run++)
+			;
+		if (run > i) {
+			jbuf_put(b, p + i, run - i);
+			i = run;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
@@ -139,7 +128,7 @@ void json_str(struct jbuf *b, const char *s, size_t n)
 				jbuf_put(b, esc, 6);
 			}
 			i++;
-		} else if ((ul = utf8_len(p + i, n - i)) > 0) {
+		} else if ((ul = utf8_seq_len(p + i, n - i)) > 0) {
 			jbuf_put(b, p + i, ul);
 			i += ul;
 		} else {

@@ -34,14 +34,16 @@ static size_t elem_size(ProtobufCType t)
 	}
 }
 
-static void put_double(struct jbuf *b, double v)
+/* @v with @digits significant digits: the fewest that give back the same
+ * double (17) or float (9). */
+static void put_double(struct jbuf *b, double v, int digits)
 {
 	if (isnan(v))
 		jbuf_puts(b, "\"NaN\"");
 	else if (isinf(v))
 		jbuf_puts(b, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
 	else
-		jbuf_printf(b, "%.17g", v);
+		jbuf_printf(b, "%.*g", digits, v);
 }
 
 static int value(struct jbuf *b, const ProtobufCFieldDescriptor *f,
@@ -67,10 +69,10 @@ static int value(struct jbuf *b, const ProtobufCFieldDescriptor *f,
 		json_u64(b, *(const uint64_t *)p, 1);
 		break;
 	case PROTOBUF_C_TYPE_FLOAT:
-		put_double(b, *(const float *)p);
+		put_double(b, *(const float *)p, 9);
 		break;
 	case PROTOBUF_C_TYPE_DOUBLE:
-		put_double(b, *(const double *)p);
+		put_double(b, *(const double *)p, 17);
 		break;
 	case PROTOBUF_C_TYPE_BOOL:
 		jbuf_puts(b, *(const protobuf_c_boolean *)p ? "true" : "false");
@@ -140,8 +142,10 @@ static int message(struct jbuf *b, const ProtobufCMessage *msg, int depth)
 		if (!first)
 			jbuf_puts(b, ",");
 		first = 0;
-		json_str(b, f->name, strlen(f->name));
-		jbuf_puts(b, ":");
+		/* A field name is an identifier: nothing to escape. */
+		jbuf_puts(b, "\"");
+		jbuf_puts(b, f->name);
+		jbuf_puts(b, "\":");
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 			size_t n =
 				*(const size_t *)(base + f->quantifier_offset);

@@ -8,55 +8,13 @@
  */
 #include "decode/message.h"
 
+#include "common/utf8.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #define MEMBER(msg, off) ((const void *)((const char *)(msg) + (off)))
-
-bool dec_utf8_valid(const void *s, size_t len, size_t *bad_at)
-{
-	const unsigned char *p = s, *end = p + len, *start;
-	uint64_t w;
-	unsigned n, c;
-
-	/* ASCII eight bytes at a time: nearly every string is all ASCII. */
-	for (; (size_t)(end - p) >= 8; p += 8) {
-		memcpy(&w, p, 8);
-		if (w & 0x8080808080808080ull)
-			break;
-	}
-	while (p < end) {
-		start = p;
-		c = *p++;
-		if (c < 0x80)
-			continue;
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3;
-		else
-			goto bad;
-		if ((size_t)(end - p) < n)
-			goto bad;
-		/* The second byte's range rules out overlong forms (E0, F0),
-		 * surrogates (ED) and code points above U+10FFFF (F4). */
-		if ((c == 0xe0 && p[0] < 0xa0) || (c == 0xed && p[0] > 0x9f) ||
-		    (c == 0xf0 && p[0] < 0x90) || (c == 0xf4 && p[0] > 0x8f))
-			goto bad;
-		for (; n; n--, p++)
-			if ((*p & 0xc0) != 0x80)
-				goto bad;
-		continue;
-bad:
-		if (bad_at)
-			*bad_at = (size_t)(start - (const unsigned char *)s);
-		return false;
-	}
-	return true;
-}
 
 /* ------------------------------------------------------------------------
  * String check
@@ -89,7 +47,7 @@ static int check_string(const struct path *pp,
 	size_t bad;
 	char what[64];
 
-	if (!s || dec_utf8_valid(s, strlen(s), &bad))
+	if (!s || utf8_valid(s, strlen(s), &bad))
 		return 0;
 	snprintf(what, sizeof(what), "not valid UTF-8 (byte 0x%02x at %zu)",
 		 (unsigned char)s[bad], bad);
@@ -166,7 +124,7 @@ int dec_msg_check_strings(const ProtobufCMessage *msg, char *detail,
 /* A NUL-terminated string is valid UTF-8. */
 static bool cstr_ok(const char *s)
 {
-	return dec_utf8_valid(s, strlen(s), NULL);
+	return utf8_valid_cstr(s);
 }
 
 static int canon_msg(ProtobufCMessage *msg, unsigned depth)

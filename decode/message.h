@@ -16,12 +16,6 @@
 
 #define DEC_MSG_DEPTH_MAX 32u
 
-/* dec_utf8_valid - whether the @len bytes at @s are well-formed UTF-8
- * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
- * When not, *@bad_at (if not NULL) is the offset of the first byte of the
- * first bad sequence. */
-bool dec_utf8_valid(const void *s, size_t len, size_t *bad_at);
-
 /* dec_msg_check_strings - 0 when every string field of @msg is valid
  * UTF-8 (proto3 requires it, and the database columns they end in reject
  * anything else); 1 otherwise, with "FIELD.PATH: ..." in @detail (of @size

@@ -34,6 +34,7 @@
 #include "common/diag.h"
 #include "common/err.h"
 #include "common/pbjson.h"
+#include "common/utf8.h"
 #include "log/decoded.h"
 #include "log/reader.h"
 #include "common/arena.h"
@@ -120,47 +121,6 @@ const ProtobufCMessageDescriptor *xf_json_descriptor(const char *name,
 
 /* --- keys ---------------------------------------------------------------- */
 
-/* Whether the @n bytes at @s are valid UTF-8 (RFC 3629) without a NUL. */
-static bool utf8_text(const unsigned char *s, size_t n)
-{
-	size_t i = 0, k, need;
-	unsigned char c, lo, hi;
-
-	while (i < n) {
-		c = s[i];
-		if (c >= 0x01 && c < 0x80) {
-			i++;
-			continue;
-		}
-		lo = 0x80;
-		hi = 0xbf;
-		if (c >= 0xc2 && c <= 0xdf) {
-			need = 1;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			need = 2;
-			if (c == 0xe0)
-				lo = 0xa0; /* overlong */
-			else if (c == 0xed)
-				hi = 0x9f; /* surrogates */
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			need = 3;
-			if (c == 0xf0)
-				lo = 0x90; /* overlong */
-			else if (c == 0xf4)
-				hi = 0x8f; /* above U+10FFFF */
-		} else {
-			return false; /* NUL, a continuation, 0xc0-0xc1, 0xf5- */
-		}
-		if (n - i <= need || s[i + 1] < lo || s[i + 1] > hi)
-			return false;
-		for (k = 2; k <= need; k++)
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-		i += need + 1;
-	}
-	return true;
-}
-
 void xf_json_key(struct jbuf *b, const void *key, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -168,7 +128,8 @@ void xf_json_key(struct jbuf *b, const void *key, size_t len)
 	char buf[256];
 	size_t i, n = 0;
 
-	if (utf8_text(s, len) && !(len >= 2 && s[0] == '\\' && s[1] == 'x')) {
+	if (utf8_valid(s, len, NULL) && !memchr(s, '\0', len) &&
+	    !(len >= 2 && s[0] == '\\' && s[1] == 'x')) {
 		jbuf_put(b, s, len);
 		return;
 	}

@@ -18,6 +18,26 @@ static void expect(const ProtobufCMessage *m, const char *want)
 	jbuf_free(&b);
 }
 
+/* jbuf_printf: text that fits the room there is, and text that does not
+ * (formatted again after growing), appended intact. */
+static void check_printf(void)
+{
+	struct jbuf b = {0};
+	char want[2048];
+	size_t i;
+
+	for (i = 0; i < 600; i++)
+		jbuf_printf(&b, "%zu,", i);
+	jbuf_printf(&b, "%s|%0700d|", "x", 7);
+	CHECK(!b.oom);
+	CHECK_EQ(b.len, strlen(b.p));
+	CHECK(strncmp(b.p, "0,1,2,", 6) == 0);
+	CHECK(strstr(b.p, ",598,599,x|0000") != NULL);
+	snprintf(want, sizeof(want), "%0700d|", 7);
+	CHECK_EQ(strcmp(b.p + b.len - strlen(want), want), 0);
+	jbuf_free(&b);
+}
+
 int main(void)
 {
 	Orders__V3__OrderEvent ev = ORDERS__V3__ORDER_EVENT__INIT;
@@ -28,6 +48,7 @@ int main(void)
 		ORDERS__V3__ORDER_EVENT__LINE_ITEM__INIT};
 	Orders__V3__OrderEvent__LineItem *items[2] = {&it[0], &it[1]};
 
+	check_printf();
 	/* Defaults: every field present, the absent message null. */
 	expect(&ev.base, "{\"order_id\":\"\",\"customer_id\":\"\","
 			 "\"type\":\"TYPE_UNSPECIFIED\","

@@ -1,6 +1,7 @@
 /* tests/decode/test_wire.c - the hand-written readers: varints and zigzag,
  * the wire walk (it agrees with protobuf-c on every truncation and on
  * random bytes), UTF-8 validation, and escaping for details. */
+#include "common/utf8.h"
 #include "decode/message.h"
 #include "decode/text.h"
 #include "decode/wire.h"
@@ -193,15 +194,23 @@ static void test_utf8(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		bad = 999;
-		if (dec_utf8_valid(cases[i].s, cases[i].len, &bad) !=
-		    cases[i].ok) {
+		if (utf8_valid(cases[i].s, cases[i].len, &bad) != cases[i].ok) {
 			fprintf(stderr, "utf8 case %zu\n", i);
 			exit(1);
 		}
 		if (!cases[i].ok)
 			CHECK_EQ(bad, cases[i].bad);
+		/* The C-string form agrees, where the bytes hold no NUL. */
+		if (!memchr(cases[i].s, 0, cases[i].len)) {
+			char c[256];
+
+			CHECK(cases[i].len < sizeof(c));
+			memcpy(c, cases[i].s, cases[i].len);
+			c[cases[i].len] = '\0';
+			CHECK_EQ(utf8_valid_cstr(c), cases[i].ok);
+		}
 	}
-	CHECK(!dec_utf8_valid("\xff", 1, NULL));
+	CHECK(!utf8_valid("\xff", 1, NULL));
 }
 
 static void test_quote(void)
