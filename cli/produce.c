@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "cli/orders_gen.h"
 
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/diag.h"
 #include "common/err.h"
@@ -213,14 +214,6 @@ static void cli_produce_usage(FILE *out)
 		"partitioner=murmur2_random (Java-compatible key "
 		"placement).\n",
 		GEN_SCHEMA_ID_UNKNOWN);
-}
-
-static int64_t cli_produce_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* Parse an unsigned decimal in [@min, @max]; reports and returns -EINVAL. */
@@ -480,7 +473,7 @@ static void cli_produce_throttle(struct cli_produce *p, double rate,
 	double burst = rate / 100 > 1 ? rate / 100 : 1; /* 10 ms worth */
 
 	for (;;) {
-		int64_t now = cli_produce_now_ns();
+		int64_t now = clock_ns();
 		int wait_ms;
 
 		*tokens += (double)(now - *last_ns) * rate / 1e9;
@@ -535,7 +528,7 @@ static rd_kafka_resp_err_t cli_produce_send(rd_kafka_t *rk,
 
 static void cli_produce_progress(const struct cli_produce *p, int64_t start)
 {
-	double secs = (double)(cli_produce_now_ns() - start) / 1e9;
+	double secs = (double)(clock_ns() - start) / 1e9;
 
 	diag_info("produced %" PRIu64 ", delivered %" PRIu64 ", failed %" PRIu64
 		  " in %.1f s (%.0f records/s)",
@@ -729,7 +722,7 @@ int cmd_produce(int argc, char **argv)
 		  cfg ? cfg_kafka_get(cfg, "bootstrap.servers") : bootstrap,
 		  gopts.seed,
 		  rate > 0 ? "rate-limited" : "as fast as possible");
-	start = last_ns = last_progress = cli_produce_now_ns();
+	start = last_ns = last_progress = clock_ns();
 	while ((count == 0 || p.produced < count) && !cli_produce_signals &&
 	       !p.fatal) {
 		struct gen_record rec;
@@ -774,7 +767,7 @@ int cmd_produce(int argc, char **argv)
 			int64_t now;
 
 			rd_kafka_poll(p.rk, 0);
-			now = cli_produce_now_ns();
+			now = clock_ns();
 			if (now - last_progress >= CLI_PRODUCE_PROGRESS_NS) {
 				cli_produce_progress(&p, start);
 				last_progress = now;
@@ -797,13 +790,12 @@ int cmd_produce(int argc, char **argv)
 			rd_kafka_flush(p.rk, 5000);
 			break;
 		}
-		if (cli_produce_now_ns() - last_progress >=
-		    CLI_PRODUCE_PROGRESS_NS) {
+		if (clock_ns() - last_progress >= CLI_PRODUCE_PROGRESS_NS) {
 			cli_produce_progress(&p, start);
-			last_progress = cli_produce_now_ns();
+			last_progress = clock_ns();
 		}
 	}
-	secs = (double)(cli_produce_now_ns() - start) / 1e9;
+	secs = (double)(clock_ns() - start) / 1e9;
 
 	printf("produced=%" PRIu64 " delivered=%" PRIu64 " failed=%" PRIu64
 	       " seconds=%.3f records_per_s=%.0f bytes=%" PRIu64 " ok=%" PRIu64

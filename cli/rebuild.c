@@ -12,6 +12,7 @@
 #include "cli/progress.h"
 
 #include "cli/sinkdb.h"
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/diag.h"
 #include "common/url.h"
@@ -75,14 +76,6 @@ static void usage(FILE *out)
 		"Exit: 0; 1 on an error (the stage's log is shown and the "
 		"scratch directory\n"
 		"kept); 2 on bad usage.\n");
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* A database with rows in any table is not empty. */
@@ -403,7 +396,7 @@ int cmd_rebuild(int argc, char **argv)
 
 	signal(SIGINT, on_int);
 	signal(SIGTERM, on_int);
-	t0 = now_s();
+	t0 = clock_s();
 	dec = run_stage(bin, "decode", conf, &ov, true, dlog);
 	xf = run_stage(bin, "transform", conf, &ov, false, tlog);
 	if (dec < 0 || xf < 0) {
@@ -415,7 +408,7 @@ int cmd_rebuild(int argc, char **argv)
 		struct log_ck dck = {0};
 		uint64_t decoded = 0;
 		size_t caught = 0;
-		double el = now_s() - t0, frac;
+		double el = clock_s() - t0, frac;
 		int st;
 
 		if (dec > 0 && waitpid(dec, &st, WNOHANG) == dec) {
@@ -483,7 +476,7 @@ int cmd_rebuild(int argc, char **argv)
 	if (tty)
 		printf("\n");
 	{
-		double el = now_s() - t0;
+		double el = clock_s() - t0;
 
 		printf("rebuilt %s: %llu records in %.1f s (%.0f records/s)\n",
 		       dbpath, (unsigned long long)total, el,

@@ -11,6 +11,7 @@
 #include "cli/progress.h"
 
 #include "cli/sinkdb.h"
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/diag.h"
 #include "common/err.h"
@@ -204,14 +205,6 @@ static int targets(const struct cfg *cfg, const struct replay_opts *o,
 	}
 	log_ck_free(&ck);
 	return 0;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 struct progress {
@@ -532,10 +525,10 @@ int cmd_replay(int argc, char **argv)
 	}
 
 	signal(SIGINT, on_int);
-	t0 = now_s();
+	t0 = clock_s();
 	for (;;) {
 		struct progress pg;
-		double el = now_s() - t0;
+		double el = clock_s() - t0;
 
 		measure(cfg, t, n, id, &db, &pg);
 		if (tty || el - last_line >= 5) {

@@ -15,6 +15,7 @@
  */
 #include "decode/stage_impl.h"
 
+#include "common/clock.h"
 #include "common/diag.h"
 #include "common/err.h"
 #include "common/io.h"
@@ -317,7 +318,7 @@ int dec_replay_redrive(struct dec_stage *s, struct dec_part *p, unsigned max)
 		seen_clear(p);
 		p->dirty = true;
 		if (!s->pending)
-			s->pending_since = dec_now_ms();
+			s->pending_since = clock_ms();
 		s->pending++;
 		return 0;
 	}

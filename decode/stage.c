@@ -14,6 +14,7 @@
 
 #include "decode/stage_impl.h"
 
+#include "common/clock.h"
 #include "common/diag.h"
 #include "common/err.h"
 #include "common/io.h"
@@ -33,14 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-int64_t dec_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* --- frames --------------------------------------------------------------- */
 
@@ -391,11 +384,11 @@ int dec_frames_write(struct dec_stage *s, struct dec_part *p, unsigned n)
 	}
 	p->outcomes += n;
 	s->st.decoded += n;
-	s->st.last_ms = dec_now_ms();
+	s->st.last_ms = clock_ms();
 	if (!s->st.first_ms)
 		s->st.first_ms = s->st.last_ms;
 	if (!s->pending)
-		s->pending_since = dec_now_ms();
+		s->pending_since = clock_ms();
 	s->pending += n;
 	return (int)n;
 }
@@ -450,7 +443,7 @@ static int decode_some(struct dec_stage *s, struct dec_part *p, unsigned max)
 
 static void report(struct dec_stage *s, int64_t *last_ms, uint64_t *last_n)
 {
-	int64_t now = dec_now_ms();
+	int64_t now = clock_ms();
 	double secs = (double)(now - *last_ms) / 1000.0;
 	const uint64_t *q = s->st.quarantined;
 
@@ -470,30 +463,30 @@ static void report(struct dec_stage *s, int64_t *last_ms, uint64_t *last_n)
 
 int dec_stage_run(struct dec_stage *s, volatile sig_atomic_t *stop, int once)
 {
-	int64_t last_report = dec_now_ms(), last_ck_read = 0;
+	int64_t last_report = clock_ms(), last_ck_read = 0;
 	uint64_t last_n = 0;
 	int ret;
 
 	ret = dec_read_land_ckpt(s);
 	if (ret < 0)
 		return ret;
-	last_ck_read = dec_now_ms();
+	last_ck_read = clock_ms();
 	while (!*stop) {
 		bool worked = false;
 		size_t i;
 
-		if (drain_ring(s) || dec_now_ms() - last_ck_read > 1000) {
+		if (drain_ring(s) || clock_ms() - last_ck_read > 1000) {
 			ret = dec_read_land_ckpt(s);
 			if (ret < 0)
 				return ret;
-			last_ck_read = dec_now_ms();
+			last_ck_read = clock_ms();
 		}
 		if (!s->pending &&
-		    dec_now_ms() - s->replay_checked_ms >= REPLAY_CHECK_MS) {
+		    clock_ms() - s->replay_checked_ms >= REPLAY_CHECK_MS) {
 			ret = dec_replay_apply(s);
 			if (ret < 0)
 				return ret;
-			s->replay_checked_ms = dec_now_ms();
+			s->replay_checked_ms = clock_ms();
 		}
 		for (i = 0; i < s->nparts && !*stop; i++) {
 			ret = decode_some(s, s->parts[i], READ_CHUNK);
@@ -515,13 +508,13 @@ int dec_stage_run(struct dec_stage *s, volatile sig_atomic_t *stop, int once)
 		/* Commit when caught up (latency) or when the interval has
 		 * passed (a steady trickle). */
 		if (s->pending &&
-		    (!worked || dec_now_ms() - s->pending_since >=
+		    (!worked || clock_ms() - s->pending_since >=
 					s->cfg->dec_fsync_interval_ms)) {
 			ret = dec_commit(s);
 			if (ret < 0)
 				return ret;
 		}
-		if (dec_now_ms() - last_report >= 10000)
+		if (clock_ms() - last_report >= 10000)
 			report(s, &last_report, &last_n);
 		if (worked)
 			continue;
@@ -546,7 +539,7 @@ int dec_stage_run(struct dec_stage *s, volatile sig_atomic_t *stop, int once)
 				ret = dec_read_land_ckpt(s);
 				if (ret < 0)
 					return ret;
-				last_ck_read = dec_now_ms();
+				last_ck_read = clock_ms();
 			}
 		} else {
 			struct timespec ts = {0, 50 * 1000000L};

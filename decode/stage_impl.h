@@ -6,6 +6,8 @@
 #define RZ_DECODE_STAGE_IMPL_H
 
 #include "decode/decoder.h"
+
+#include "common/clock.h"
 #include "decode/registry.h"
 #include "decode/stage.h"
 #include "log/checkpoint.h"
@@ -105,8 +107,6 @@ struct dec_stage {
 	int64_t replay_checked_ms;
 	struct dec_committer commit;
 };
-
-int64_t dec_now_ms(void);
 
 /* Partitions (stage.c). */
 struct dec_part *dec_part_find(struct dec_stage *s, uint32_t topic_id,

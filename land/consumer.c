@@ -1,6 +1,7 @@
 /* land/consumer.c - the librdkafka consumer of rawzone-land. */
 #include "land/consumer.h"
 
+#include "common/clock.h"
 #include "common/diag.h"
 
 #include <stdio.h>
@@ -89,13 +90,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	static int64_t last;
-	struct timespec ts;
-	int64_t now;
+	int64_t now = clock_ms() / 1000;
 
 	(void)rk;
 	(void)opaque;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (int64_t)ts.tv_sec;
 	/* Broker-down errors repeat every retry: say it, not a flood. */
 	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ||
 	    err == RD_KAFKA_RESP_ERR__TRANSPORT ||

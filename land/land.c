@@ -12,6 +12,7 @@
  */
 #include "land/land.h"
 
+#include "common/clock.h"
 #include "common/diag.h"
 #include "common/err.h"
 #include "common/io.h"
@@ -119,14 +120,6 @@ struct land {
 	int64_t skip_warned_ms;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int set_fatal(struct land *l, int err)
 {
 	if (!l->fatal)
@@ -212,7 +205,7 @@ static int epoch_mark(struct land *l, struct land_part *p)
 		ep->cap = cap;
 	}
 	if (ep->n == 0)
-		ep->opened_ms = now_ms();
+		ep->opened_ms = clock_ms();
 	ep->e[ep->n++] = (struct ep_entry){.p = p, .start = log_dir_end(p->d)};
 	p->mark = ep->id;
 	return 0;
@@ -534,7 +527,7 @@ int land_add(struct land *l, const rd_kafka_message_t *m)
 	if (!p || !p->assigned)
 		return 0; /* revoked meanwhile: its next owner lands it */
 	if (p->have_next && m->offset < p->next) {
-		int64_t t = now_ms();
+		int64_t t = clock_ms();
 
 		l->st.skipped++;
 		if (t - l->skip_warned_ms > 10000) {
@@ -637,7 +630,7 @@ int land_add(struct land *l, const rd_kafka_message_t *m)
 	l->st.bytes += size;
 	/* A clock read per chunk, not per record, is precise enough. */
 	if (!l->st.first_ms || p->chunk->len == size) {
-		l->st.last_ms = now_ms();
+		l->st.last_ms = clock_ms();
 		if (!l->st.first_ms)
 			l->st.first_ms = l->st.last_ms;
 	}
@@ -656,7 +649,7 @@ static bool epoch_due(const struct land *l)
 	if (ep->n == 0 || l->closing)
 		return false;
 	return ep->bytes >= (uint64_t)l->cfg->land_fsync_bytes ||
-	       now_ms() - ep->opened_ms >= l->cfg->land_fsync_interval_ms;
+	       clock_ms() - ep->opened_ms >= l->cfg->land_fsync_interval_ms;
 }
 
 int land_tick(struct land *l)
@@ -681,7 +674,7 @@ int land_timeout_ms(const struct land *l)
 		return -1;
 	if (l->closing)
 		return 5; /* completions wake the caller through the fd */
-	left = l->open->opened_ms + l->cfg->land_fsync_interval_ms - now_ms();
+	left = l->open->opened_ms + l->cfg->land_fsync_interval_ms - clock_ms();
 	return left < 0 ? 0 : (int)left;
 }
 

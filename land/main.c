@@ -6,6 +6,7 @@
  * nothing to do. SIGTERM or SIGINT: stop fetching, land what is in flight,
  * fsync, checkpoint, commit, exit 0.
  */
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/diag.h"
 #include "common/err.h"
@@ -58,19 +59,11 @@ static void usage(FILE *out)
 	land_consumer_print_defaults();
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void report(const struct land *l, int64_t *last_ms,
 		   struct land_stats *last)
 {
 	struct land_stats st;
-	int64_t now = mono_ms();
+	int64_t now = clock_ms();
 	double secs = (double)(now - *last_ms) / 1000.0;
 
 	land_get_stats(l, &st);
@@ -122,7 +115,7 @@ int main(int argc, char **argv)
 	diag_info("landing [land] topics into %s/raw (instance %s)",
 		  cfg->data_dir, cfg->instance);
 
-	last_report = mono_ms();
+	last_report = clock_ms();
 	while (!stage_stop) {
 		ssize_t n, i;
 
@@ -155,7 +148,7 @@ int main(int argc, char **argv)
 				goto out_fatal;
 			}
 		}
-		if (mono_ms() - last_report >= 10000)
+		if (clock_ms() - last_report >= 10000)
 			report(l, &last_report, &last);
 		if (n <= 0) {
 			struct pollfd pfd[2] = {

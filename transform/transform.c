@@ -32,6 +32,7 @@
  */
 #include "transform/transform.h"
 
+#include "common/clock.h"
 #include "common/diag.h"
 #include "common/err.h"
 #include "common/io.h"
@@ -138,14 +139,6 @@ struct xf {
 	int werr;	     /* the writer's fatal error */
 	struct xf_stats st;  /* committed */
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(int ms)
 {
@@ -549,7 +542,7 @@ static int take(struct xf *xf, struct part *p, const struct log_rec *rec,
 	pb->n++;
 	rb->n++;
 	if (b->n++ == 0)
-		b->start_ms = mono_ms();
+		b->start_ms = clock_ms();
 	return 0;
 }
 
@@ -914,7 +907,7 @@ static void ring_open(struct xf *xf, bool quiet)
 				  xf->ring_name, err_str(ret), xf->ck_path,
 				  XF_POLL_MS);
 	}
-	xf->ring_retry_ms = mono_ms() + XF_RING_RETRY_MS;
+	xf->ring_retry_ms = clock_ms() + XF_RING_RETRY_MS;
 }
 
 /* Whether ring entries announce a frontier past the one known (or a
@@ -953,7 +946,7 @@ static bool wait_news(struct xf *xf, int timeout_ms)
 	bool news = false;
 	int n;
 
-	if (!xf->ring && mono_ms() >= xf->ring_retry_ms)
+	if (!xf->ring && clock_ms() >= xf->ring_retry_ms)
 		ring_open(xf, true);
 	if (xf->ring && shm_ring_stale(xf->ring)) {
 		shm_ring_close(xf->ring);
@@ -982,7 +975,7 @@ static bool wait_news(struct xf *xf, int timeout_ms)
 
 static void report(struct xf *xf, int64_t *last_ms, uint64_t *last_outcomes)
 {
-	int64_t now = mono_ms();
+	int64_t now = clock_ms();
 	double secs = (double)(now - *last_ms) / 1000.0;
 	struct xf_stats st;
 
@@ -1001,7 +994,7 @@ static void report(struct xf *xf, int64_t *last_ms, uint64_t *last_outcomes)
 /* The reader's loop (see xf_run). */
 static int run(struct xf *xf, const volatile sig_atomic_t *stop, bool once)
 {
-	int64_t last_load, last_report = mono_ms(), now;
+	int64_t last_load, last_report = clock_ms(), now;
 	uint64_t last_outcomes = xf->st.outcomes;
 	bool caught_up;
 	int ret;
@@ -1009,12 +1002,12 @@ static int run(struct xf *xf, const volatile sig_atomic_t *stop, bool once)
 	ret = reload(xf);
 	if (ret < 0)
 		return ret;
-	last_load = mono_ms();
+	last_load = clock_ms();
 	while (!(stop && *stop)) {
 		ret = fill(xf, &caught_up);
 		if (ret < 0)
 			return ret;
-		now = mono_ms();
+		now = clock_ms();
 		if (xf->cur->n &&
 		    (xf->cur->n >= xf->batch_max || (caught_up && once) ||
 		     now - xf->cur->start_ms >= xf->cfg->xf_batch_latency_ms)) {
@@ -1034,14 +1027,14 @@ static int run(struct xf *xf, const volatile sig_atomic_t *stop, bool once)
 			if (t < 1)
 				t = 1;
 			if (wait_news(xf, (int)t) ||
-			    mono_ms() - last_load >= XF_POLL_MS) {
+			    clock_ms() - last_load >= XF_POLL_MS) {
 				ret = reload(xf);
 				if (ret < 0)
 					return ret;
-				last_load = mono_ms();
+				last_load = clock_ms();
 			}
 		}
-		if (mono_ms() - last_report >= XF_REPORT_MS)
+		if (clock_ms() - last_report >= XF_REPORT_MS)
 			report(xf, &last_report, &last_outcomes);
 	}
 	/* Stopped: what is in hand is committed too. */
