@@ -830,6 +830,9 @@ static void *writer_main(void *arg)
 		if (ret < 0) {
 			xf->werr = ret;
 		} else {
+			if (xf->st.batches == 0)
+				xf->st.first_ms = b->start_ms;
+			xf->st.last_ms = clock_ms();
 			xf->st.outcomes += b->n;
 			xf->st.ok += b->ok;
 			xf->st.quarantined += b->quarantined;
@@ -1056,6 +1059,14 @@ int xf_run(struct xf *xf, const volatile sig_atomic_t *stop, bool once)
 	wret = writer_stop(xf);
 	if (xf->cur)
 		batch_reset(xf->cur);
+	if (xf->st.batches) {
+		double secs = (double)(xf->st.last_ms - xf->st.first_ms) / 1e3;
+
+		diag_info("totals: %" PRIu64 " outcomes applied in %.2f s of "
+			  "applying (%.0f records/s)",
+			  xf->st.outcomes, secs,
+			  secs > 0 ? (double)xf->st.outcomes / secs : 0.0);
+	}
 	return ret < 0 ? ret : wret;
 }
 

@@ -47,6 +47,8 @@ struct xf_stats {
 	uint64_t quarantined; /* ... and quarantined */
 	uint64_t batches;     /* transactions committed */
 	size_t partitions;
+	/* monotonic ms: the first committed batch began, the last ended */
+	int64_t first_ms, last_ms;
 };
 
 /* xf_new - open the sink of @cfg (which must outlive the xf), create or

@@ -53,8 +53,10 @@ q=$(wc -l <"$T/got-quarantine.jsonl")
 
 # One decode per data directory.
 start_stage decode "$T/rz.conf"
-wait_until 10 "decode to take its lock" grep -q 'registry' "$T/decode.log"
-"$BIN/rawzone-decode" -c "$T/rz.conf" >"$T/second.log" 2>&1
+# This decode's own line (decode.log holds earlier runs' too): it logs
+# it after taking the lock.
+wait_until 10 "decode to take its lock" grep -q "rawzone-decode\[$STAGE_PID\] info: registry" "$T/decode.log"
+timeout 20 "$BIN/rawzone-decode" -c "$T/rz.conf" >"$T/second.log" 2>&1
 [ $? -eq 75 ] || fail "a second decode was not refused with 75"
 kill -9 "$STAGE_PID"
 

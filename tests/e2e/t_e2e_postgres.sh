@@ -4,7 +4,7 @@
 #   - `deploy/rawzone-supervise --once` finishes: rawzone status reads
 #     transform's checkpoint from PostgreSQL and sees every stage caught up;
 #   - `rawzone status` shows the partitions transformed, and `rawzone replay
-#     --quarantined-only` summarises the quarantine from PostgreSQL;
+#     --quarantined-only --no-wait` takes a request with a PostgreSQL sink;
 #   - the PostgreSQL tables equal, row for row, a `rawzone rebuild` of the
 #     same raw zone into SQLite, and that SQLite database matches the
 #     producer's manifest (tests/tools/check_db.py): PostgreSQL holds

@@ -33,20 +33,20 @@ catch_up() {
 	committed_within_landed || fail "$1: a committed offset is past durable data"
 }
 
-# expect_fatal NAME FAULTS MESSAGE: land under a fault plan exits 1 with
-# MESSAGE in its output, and nothing committed is past durable data.
+# expect_fatal NAME FAULTS MESSAGE [still]: land under a fault plan exits 1
+# with MESSAGE in its output, and nothing committed is past durable data;
+# with "still", its checkpoint has not moved at all.
 expect_fatal() {
-	local name=$1 plan=$2 msg=$3 before after rc
+	local name=$1 plan=$2 msg=$3 still=${4:-} before after rc
 	produce 20000 "$((total + 1))"
 	before=$(landed_total "$T/rz.conf")
-	RAWZONE_FAULTS=$plan "$BIN/rawzone-land" -c "$T/rz.conf" >"$T/$name.log" 2>&1 &
-	pid=$!
-	at_exit "kill -9 $pid"
-	wait "$pid"
+	timeout 60 env RAWZONE_FAULTS="$plan" "$BIN/rawzone-land" -c "$T/rz.conf" >"$T/$name.log" 2>&1
 	rc=$?
 	[ $rc -eq 1 ] || fail "$name: land exited $rc under $plan, expected 1"
 	grep -q "$msg" "$T/$name.log" || fail "$name: no '$msg' in: $(grep error "$T/$name.log")"
 	after=$(landed_total "$T/rz.conf")
+	[ -z "$still" ] || [ "$after" -eq "$before" ] ||
+		fail "$name: the first sync failed, yet the checkpoint moved $before -> $after"
 	committed_within_landed || fail "$name: a committed offset is past durable data"
 	note "$name: exit 1 ('$msg'); checkpoint moved $before -> $after of $total"
 	catch_up "$name"
@@ -56,7 +56,7 @@ expect_fatal() {
 # first sync of a run is the raw zone's group commit.
 produce 20000 1
 catch_up "the first run"
-expect_fatal fsync-eio 'sync:1=EIO' 'fdatasync of the raw zone failed: Input/output error'
+expect_fatal fsync-eio 'sync:1=EIO' 'fdatasync of the raw zone failed: Input/output error' still
 expect_fatal fsync-eio-persistent 'sync:2+=EIO' 'failed: Input/output error'
 expect_fatal disk-full 'write:3=ENOSPC' 'the disk is full'
 expect_fatal later-sync-eio 'sync:5=EIO' 'Input/output error'

@@ -18,7 +18,9 @@ for i in 1 2 3 4; do
 	if [ "$i" -eq 2 ]; then
 		# A second land on the same data dir: refused before it
 		# touches anything (it never gets as far as its first step).
-		"$BIN/rawzone-land" -c "$T/rz.conf" >"$T/second.log" 2>&1
+		# This land's own line says it holds the lock.
+		wait_until 10 "land to take its lock" grep -q "rawzone-land\[$land\] info: landing" "$T/land.log"
+		timeout 20 "$BIN/rawzone-land" -c "$T/rz.conf" >"$T/second.log" 2>&1
 		rc=$?
 		[ $rc -eq 75 ] || fail "a second land exited $rc, expected 75"
 		grep -q 'held by another rawzone-land' "$T/second.log" || fail "no clear message: $(cat "$T/second.log")"

@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <postgresql/libpq-fe.h>
 #include <sqlite3.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -56,6 +57,15 @@ static inline void pt_hostport(const char *url, char *hp, size_t size)
 	snprintf(hp, size, "%.*s", (int)strcspn(at + 1, "/"), at + 1);
 }
 
+/* A test stopped by a signal (tests/run's timeout, an ASan abort) does
+ * not reach atexit: destroy the server on the way out all the same. */
+static inline void pt_on_signal(int sig)
+{
+	pt_destroy();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 /* pt_server - the URL of a running server for database rawzone, as role
  * rawzone (started here unless RAWZONE_PG_URL is set). Skips (exit 77)
  * without a server installed. Call once, at the start. */
@@ -77,6 +87,9 @@ static inline const char *pt_server(const char *tmp)
 		CHECK(WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
 		PT_FMT(pt_dir, "%s/pg", tmp);
 		atexit(pt_destroy);
+		signal(SIGTERM, pt_on_signal);
+		signal(SIGINT, pt_on_signal);
+		signal(SIGABRT, pt_on_signal);
 		PT_FMT(cmd, "tests/pg/pg.sh start '%s' 2>&1 | tail -n 1",
 		       pt_dir);
 		p = popen(cmd, "r");

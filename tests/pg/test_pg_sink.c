@@ -329,6 +329,7 @@ static void ambiguous(const char *url)
 		struct xf_sink *s;
 		char *err;
 
+		pt_dir[0] = '\0'; /* the server is the parent's to destroy */
 		setenv("RAWZONE_PG_DROP_AT_COMMIT", "2", 1);
 		s = open_sink(url);
 		CHECK_OK(xf_sink_begin(s));
