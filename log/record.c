@@ -38,8 +38,8 @@ static uint32_t len_or_zero(const void *p, uint32_t len)
 
 size_t log_rec_size(const struct log_rec *rec)
 {
-	return LOG_REC_HDR_SIZE + (size_t)len_or_zero(rec->key, rec->key_len) +
-	       rec->hdrs_len + len_or_zero(rec->value, rec->value_len);
+	return log_rec_frame_size(rec,
+				  rec->value ? rec->value_len : LOG_REC_NULL);
 }
 
 size_t log_rec_encode(const struct log_rec *rec, void *dst)

@@ -284,19 +284,12 @@ out_release:
 
 /* --- apply --------------------------------------------------------------- */
 
-static void bind_key(struct xf_stmt *s, int first, const struct xf_outcome *o)
-{
-	xf_stmt_text(s, first, o->src->topic, strlen(o->src->topic));
-	xf_stmt_int64(s, first + 1, o->src->partition);
-	xf_stmt_int64(s, first + 2, o->offset);
-}
-
 static void bind_row(struct xf_stmt *s, int b, const struct prep *pp,
 		     const struct row *r)
 {
 	const struct xf_outcome *o = r->o;
 
-	bind_key(s, b + 1, o);
+	xf_bind_key(s, b + 1, o);
 	xf_stmt_int64(s, b + 4, o->schema_id);
 	xf_stmt_text(s, b + 5, o->message, o->message_len);
 	if (r->key_null)
@@ -353,7 +346,7 @@ static int js_apply(void *state, void *prep)
 		struct queue *qu = r->o->reapplied ? &ups : &ins;
 
 		if (r->del) {
-			bind_key(st->del, 1, r->o);
+			xf_bind_key(st->del, 1, r->o);
 			ret = xf_stmt_exec(st->del);
 			continue;
 		}

@@ -256,7 +256,9 @@ static int grow(struct prep *pp)
 
 /* The batch's entry for order @id, added (with no candidate) if new; NULL
  * when memory runs out. Pointers to entries die with the next call. */
-static struct ord *ord_get(struct prep *pp, struct str id)
+/* The order @id of the batch, added if new; @copy: @id does not outlive
+ * the call (a database row), keep a copy (else it is the batch's own). */
+static struct ord *ord_get(struct prep *pp, struct str id, bool copy)
 {
 	uint64_t h = hash_bytes(id.s, id.len);
 	struct ord *o;
@@ -274,7 +276,7 @@ static struct ord *ord_get(struct prep *pp, struct str id)
 	o = &pp->ords[pp->nords];
 	memset(o, 0, sizeof(*o));
 	o->id = id;
-	if (copy_str(pp->rows, &o->id) < 0)
+	if (copy && copy_str(pp->rows, &o->id) < 0)
 		return NULL;
 	o->hash = h;
 	pp->slots[j] = (uint32_t)(++pp->nords);
@@ -461,7 +463,7 @@ static int ord_prepare(void *state, const struct xf_batch *b, void **out)
 		if (ret < 0)
 			break;
 		pp->nevs++;
-		c = ord_get(pp, ev->order_id);
+		c = ord_get(pp, ev->order_id, false); /* in pp->rows */
 		if (!c) {
 			ret = -ENOMEM;
 			break;
@@ -515,18 +517,11 @@ static void ord_release(void *state, void *prep)
 
 /* --- apply: order_events ------------------------------------------------ */
 
-static void bind_key(struct xf_stmt *s, int first, const struct xf_outcome *o)
-{
-	xf_stmt_text(s, first, o->src->topic, strlen(o->src->topic));
-	xf_stmt_int64(s, first + 1, o->src->partition);
-	xf_stmt_int64(s, first + 2, o->offset);
-}
-
 static void bind_event(struct xf_stmt *s, int b, const struct ev *ev)
 {
 	const struct xf_outcome *o = ev->o;
 
-	bind_key(s, b + 1, o);
+	xf_bind_key(s, b + 1, o);
 	bind_str(s, b + 4, ev->order_id);
 	bind_str(s, b + 5, ev->customer);
 	xf_stmt_text(s, b + 6, type_names[ev->type],
@@ -614,7 +609,7 @@ static int replace_old(struct ord_state *st, struct prep *pp,
 	int64_t time;
 	int ret, src;
 
-	bind_key(st->old_event, 1, o);
+	xf_bind_key(st->old_event, 1, o);
 	ret = xf_stmt_step(st->old_event);
 	if (ret <= 0)
 		return ret; /* no row: nothing derived from it */
@@ -632,11 +627,11 @@ static int replace_old(struct ord_state *st, struct prep *pp,
 		return 0;
 	}
 	bind_str(st->is_source, 1, id);
-	bind_key(st->is_source, 2, o);
+	xf_bind_key(st->is_source, 2, o);
 	src = xf_stmt_step(st->is_source);
 	if (src == 1) {
 		xf_stmt_reset(st->is_source);
-		c = ord_get(pp, id); /* copies @id */
+		c = ord_get(pp, id, true);
 	}
 	xf_stmt_reset(st->old_event); /* @id is no longer valid */
 	if (src < 0)
@@ -649,7 +644,7 @@ static int replace_old(struct ord_state *st, struct prep *pp,
 	}
 	if (ev)
 		return 0;
-	bind_key(st->del_event, 1, o);
+	xf_bind_key(st->del_event, 1, o);
 	return xf_stmt_exec(st->del_event);
 }
 
@@ -747,7 +742,7 @@ static int recompute(struct ord_state *st, struct prep *pp)
 		c.topic.s = xf_col_text(s, 7, &c.topic.len);
 		c.partition = (int32_t)xf_col_int64(s, 8);
 		c.offset = xf_col_int64(s, 9);
-		o = ord_get(pp, id);
+		o = ord_get(pp, id, true);
 		ret = !o ? -ENOMEM : offer(pp, o, &c, true);
 		if (ret < 0) {
 			xf_stmt_reset(s);

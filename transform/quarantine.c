@@ -74,13 +74,6 @@ int xf_quar_open(struct xf_sink *sink, struct xf_quar **out)
 	return 0;
 }
 
-static void bind_key(struct xf_stmt *s, const struct xf_outcome *o)
-{
-	xf_stmt_text(s, 1, o->src->topic, strlen(o->src->topic));
-	xf_stmt_int64(s, 2, o->src->partition);
-	xf_stmt_int64(s, 3, o->offset);
-}
-
 int xf_quar_put(struct xf_quar *q, const struct xf_outcome *o)
 {
 	const char *reason = log_dec_reason_name(o->reason);
@@ -92,7 +85,7 @@ int xf_quar_put(struct xf_quar *q, const struct xf_outcome *o)
 			 xf_where(o, where, sizeof(where)), o->reason);
 		return -ERR_FORMAT;
 	}
-	bind_key(q->put, o);
+	xf_bind_key(q->put, 1, o);
 	xf_stmt_text(q->put, 4, reason, strlen(reason));
 	if (o->has_schema_id)
 		xf_stmt_int64(q->put, 5, o->schema_id);
@@ -104,6 +97,6 @@ int xf_quar_put(struct xf_quar *q, const struct xf_outcome *o)
 
 int xf_quar_del(struct xf_quar *q, const struct xf_outcome *o)
 {
-	bind_key(q->del, o);
+	xf_bind_key(q->del, 1, o);
 	return xf_stmt_exec(q->del);
 }

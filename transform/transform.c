@@ -283,6 +283,7 @@ static int part_add(struct xf *xf, const char *topic, int32_t partition,
 		return -ENOMEM;
 	snprintf(p->topic, sizeof(p->topic), "%s", topic);
 	p->src.topic = p->topic;
+	p->src.topic_len = strlen(p->topic);
 	p->src.partition = partition;
 	p->src.dir = p->dir;
 	p->topic_id = shm_topic_id(topic);

@@ -71,3 +71,10 @@ const char *xf_where(const struct xf_outcome *o, char *buf, size_t size)
 		 (int)o->src->partition, o->offset);
 	return buf;
 }
+
+void xf_bind_key(struct xf_stmt *s, int first, const struct xf_outcome *o)
+{
+	xf_stmt_text(s, first, o->src->topic, o->src->topic_len);
+	xf_stmt_int64(s, first + 1, o->src->partition);
+	xf_stmt_int64(s, first + 2, o->offset);
+}

@@ -26,6 +26,7 @@
 /* A partition an outcome comes from. */
 struct xf_source {
 	const char *topic;
+	size_t topic_len;
 	int32_t partition;
 	const char *dir; /* its decoded log, for messages */
 };
@@ -53,6 +54,10 @@ struct xf_outcome {
 	const void *key; /* the Kafka key; NULL: a null key */
 	uint32_t key_len;
 };
+
+/* xf_bind_key - bind @o's coordinates (topic, kafka_partition,
+ * kafka_offset), the key of every row, to parameters @first..@first+2. */
+void xf_bind_key(struct xf_stmt *s, int first, const struct xf_outcome *o);
 
 /* The outcomes of one transaction for one transform, in decoded-log order
  * per partition. Coordinates are unique within a batch: when a replay put
