@@ -182,8 +182,11 @@ static int open_log(struct dec_stage *s, struct dec_part *p, const char *zone,
 
 	ret = layout_part_dir(path, sizeof(path), s->cfg->data_dir, zone,
 			      p->topic, p->partition);
-	if (ret < 0)
+	if (ret < 0) {
+		diag_err("%s/%s/%s/%d: %s", s->cfg->data_dir, zone, p->topic,
+			 (int)p->partition, err_str(ret));
 		return ret;
+	}
 	o->partition = p->partition;
 	if (!have_ck) {
 		/* Nothing written without a checkpoint was acknowledged (a
@@ -215,8 +218,11 @@ static int open_log(struct dec_stage *s, struct dec_part *p, const char *zone,
 	return 0;
 }
 
-static struct dec_part *part_add(struct dec_stage *s, const char *topic,
-				 int32_t partition)
+/* Add (@topic, @partition) to @s: its logs recovered, its raw zone opened
+ * at the checkpoint. Failures are reported, naming the file; returns 0 or
+ * the error. */
+static int part_add(struct dec_stage *s, const char *topic, int32_t partition,
+		    struct dec_part **out)
 {
 	struct log_ck_entry *ce = log_ck_find(&s->ck, topic, partition);
 	char path[PATH_MAX];
@@ -228,13 +234,13 @@ static struct dec_part *part_add(struct dec_stage *s, const char *topic,
 		struct dec_part **np = realloc(s->parts, cap * sizeof(*np));
 
 		if (!np)
-			return NULL;
+			return -ENOMEM;
 		s->parts = np;
 		s->capparts = cap;
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
-		return NULL;
+		return -ENOMEM;
 	snprintf(p->topic, sizeof(p->topic), "%s", topic);
 	p->partition = partition;
 	p->topic_id = shm_topic_id(topic);
@@ -250,12 +256,21 @@ static struct dec_part *part_add(struct dec_stage *s, const char *topic,
 			       ce ? ce->v[DEC_CK_Q_SEG] : 0,
 			       ce ? ce->v[DEC_CK_Q_POS] : 0,
 			       ce && ce->v[DEC_CK_Q_POS] != 0, &p->q);
-	if (ret == 0)
+	if (ret == 0) {
 		ret = layout_part_dir(path, sizeof(path), s->cfg->data_dir,
 				      LAYOUT_RAW, topic, partition);
-	if (ret == 0)
+		if (ret < 0)
+			diag_err("%s/%s/%s/%d: %s", s->cfg->data_dir,
+				 LAYOUT_RAW, topic, (int)partition,
+				 err_str(ret));
+	}
+	if (ret == 0) {
 		ret = log_rd_open(path, LOG_ZONE_RAW,
 				  (uint32_t)s->cfg->max_record_bytes, &p->rd);
+		if (ret < 0)
+			diag_err("%s: cannot read the raw zone: %s", path,
+				 err_str(ret));
+	}
 	if (ret == 0 && ce) {
 		p->pos.seg = ce->v[DEC_CK_RAW_SEG];
 		p->pos.pos = ce->v[DEC_CK_RAW_POS];
@@ -270,6 +285,12 @@ static struct dec_part *part_add(struct dec_stage *s, const char *topic,
 		p->qr_end.seg = ce->v[DEC_CK_QR_END_SEG];
 		p->qr_end.pos = ce->v[DEC_CK_QR_END_POS];
 		ret = log_rd_seek(p->rd, p->pos);
+		if (ret < 0)
+			diag_err("%s: segment %020llu.log position %llu, named "
+				 "by %s: %s",
+				 path, (unsigned long long)p->pos.seg,
+				 (unsigned long long)p->pos.pos,
+				 LAYOUT_DECODE_CKPT, err_str(ret));
 	} else if (ret == 0) {
 		p->pos = log_rd_pos(p->rd);
 	}
@@ -278,14 +299,15 @@ static struct dec_part *part_add(struct dec_stage *s, const char *topic,
 		log_dir_close(p->q);
 		log_rd_close(p->rd);
 		free(p);
-		return NULL;
+		return ret;
 	}
 	s->parts[s->nparts++] = p;
 	diag_info("%s [%d]: decoding from raw %020llu.log position %llu%s",
 		  topic, (int)partition, (unsigned long long)p->pos.seg,
 		  (unsigned long long)p->pos.pos,
 		  ce ? "" : " (no checkpoint: from the start)");
-	return p;
+	*out = p;
+	return 0;
 }
 
 /* Re-read land's checkpoint: new partitions, new frontiers. */
@@ -307,11 +329,9 @@ int dec_read_land_ckpt(struct dec_stage *s)
 		struct log_pos f = {e->v[LAND_CK_SEG], e->v[LAND_CK_POS]};
 
 		if (!p) {
-			p = part_add(s, e->topic, e->partition);
-			if (!p) {
-				ret = -ERR_CORRUPT;
+			ret = part_add(s, e->topic, e->partition, &p);
+			if (ret < 0)
 				break;
-			}
 		}
 		if (log_pos_cmp(f, p->frontier) > 0)
 			p->frontier = f;
@@ -347,6 +367,7 @@ static bool drain_ring(struct dec_stage *s)
 			"land->decode ring: impossible indices; reopening it");
 		shm_ring_close(s->in);
 		s->in = NULL;
+		s->in_retry_ms = 0; /* at the next idle moment */
 	}
 	return unknown;
 }
@@ -461,6 +482,45 @@ static void report(struct dec_stage *s, int64_t *last_ms, uint64_t *last_n)
 	*last_n = s->st.decoded;
 }
 
+static struct shm_ring *open_ring(const struct cfg *cfg, const char *from,
+				  const char *to, uint32_t cap,
+				  enum shm_ring_role role, bool quiet)
+{
+	struct shm_ring *r = NULL;
+	char name[128];
+	int ret;
+
+	ret = shm_ring_name(name, sizeof(name), cfg->instance, from, to);
+	if (ret == 0)
+		ret = shm_ring_open(name, cap, role, &r);
+	if (ret < 0) {
+		if (!quiet)
+			diag_warn("ring %s unavailable (%s): falling back to "
+				  "reading checkpoints",
+				  name, err_str(ret));
+		return NULL;
+	}
+	return r;
+}
+
+/* The land->decode ring as land has it now: opened again when it failed
+ * (every RING_RETRY_MS) or when land made a new one (stale). */
+static void in_refresh(struct dec_stage *s)
+{
+	bool stale = s->in && shm_ring_stale(s->in);
+
+	if (stale) {
+		shm_ring_close(s->in);
+		s->in = NULL;
+	}
+	if (!s->in && (stale || clock_ms() >= s->in_retry_ms)) {
+		s->in = open_ring(s->cfg, "land", "decode",
+				  (uint32_t)s->cfg->land_ring_capacity,
+				  SHM_RING_CONSUMER, !stale);
+		s->in_retry_ms = clock_ms() + RING_RETRY_MS;
+	}
+}
+
 int dec_stage_run(struct dec_stage *s, volatile sig_atomic_t *stop, int once)
 {
 	int64_t last_report = clock_ms(), last_ck_read = 0;
@@ -534,6 +594,7 @@ int dec_stage_run(struct dec_stage *s, volatile sig_atomic_t *stop, int once)
 				break;
 			continue;
 		}
+		in_refresh(s);
 		if (s->in) {
 			if (shm_ring_wait(s->in, IDLE_WAIT_MS) == 0) {
 				ret = dec_read_land_ckpt(s);
@@ -563,26 +624,6 @@ int dec_stage_run(struct dec_stage *s, volatile sig_atomic_t *stop, int once)
 }
 
 /* --- life cycle ----------------------------------------------------------- */
-
-static struct shm_ring *open_ring(const struct cfg *cfg, const char *from,
-				  const char *to, uint32_t cap,
-				  enum shm_ring_role role)
-{
-	struct shm_ring *r = NULL;
-	char name[128];
-	int ret;
-
-	ret = shm_ring_name(name, sizeof(name), cfg->instance, from, to);
-	if (ret == 0)
-		ret = shm_ring_open(name, cap, role, &r);
-	if (ret < 0) {
-		diag_warn("ring %s unavailable (%s): falling back to reading "
-			  "checkpoints",
-			  name, err_str(ret));
-		return NULL;
-	}
-	return r;
-}
 
 int dec_stage_new(const struct cfg *cfg, struct dec_stage **out)
 {
@@ -629,9 +670,12 @@ int dec_stage_new(const struct cfg *cfg, struct dec_stage **out)
 		goto out_free;
 	}
 	s->in = open_ring(cfg, "land", "decode",
-			  (uint32_t)cfg->land_ring_capacity, SHM_RING_CONSUMER);
+			  (uint32_t)cfg->land_ring_capacity, SHM_RING_CONSUMER,
+			  false);
+	s->in_retry_ms = clock_ms() + RING_RETRY_MS;
 	s->out = open_ring(cfg, "decode", "transform",
-			   (uint32_t)cfg->dec_ring_capacity, SHM_RING_PRODUCER);
+			   (uint32_t)cfg->dec_ring_capacity, SHM_RING_PRODUCER,
+			   false);
 	ret = dec_commit_start(s);
 	if (ret < 0)
 		goto out_free;

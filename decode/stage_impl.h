@@ -24,6 +24,7 @@
 /* ... and bytes of output per round: a round of large records stops
  * early rather than hold READ_CHUNK x max_record_bytes in memory */
 #define READ_BYTES (32u << 20)
+#define RING_RETRY_MS 5000  /* a land->decode ring that failed: try again */
 #define IDLE_WAIT_MS 200    /* ring wait before re-reading land.ckpt */
 #define REPLAY_CHECK_MS 200 /* how often to look for a replay request */
 
@@ -96,7 +97,8 @@ struct dec_stage {
 	char land_ck_path[PATH_MAX];
 	struct dec_part **parts;
 	size_t nparts, capparts;
-	struct shm_ring *in;  /* land -> decode */
+	struct shm_ring *in;  /* land -> decode; NULL: polling land.ckpt */
+	int64_t in_retry_ms;  /* when to try opening it again */
 	struct shm_ring *out; /* decode -> transform */
 	struct frames fo, fq;
 	uint64_t pending; /* outcomes not yet committed */
