@@ -49,6 +49,33 @@
 char *test_tmpdir(const char *name);
 void test_cleanup(void);
 
+/* TEST_FMT - snprintf into the array @buf, failing the test on truncation. */
+#define TEST_FMT(buf, ...)                                                     \
+	CHECK(snprintf((buf), sizeof(buf), __VA_ARGS__) < (int)sizeof(buf))
+
+/* test_same - whether the texts @a and @b (dumps of two databases, say)
+ * are equal; prints the first line that differs when not. */
+static inline int test_same(const char *a, const char *b)
+{
+	size_t line = 1;
+	const char *pa = a, *pb = b;
+
+	if (strcmp(a, b) == 0)
+		return 1;
+	while (*pa && *pa == *pb) {
+		if (*pa == '\n') {
+			line++;
+			a = pa + 1;
+			b = pb + 1;
+		}
+		pa++;
+		pb++;
+	}
+	fprintf(stderr, "dumps differ at line %zu:\n  %.*s\n  %.*s\n", line,
+		(int)strcspn(a, "\n"), a, (int)strcspn(b, "\n"), b);
+	return 0;
+}
+
 /* xorshift64*: deterministic pseudo-random numbers for tests. */
 static inline uint64_t test_rand(uint64_t *s)
 {

@@ -27,10 +27,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* PT_FMT - snprintf into the array @buf, failing the test on truncation. */
-#define PT_FMT(buf, ...)                                                       \
-	CHECK(snprintf((buf), sizeof(buf), __VA_ARGS__) < (int)sizeof(buf))
-
 static char pt_dir[PATH_MAX]; /* the server's directory, ours to destroy */
 static char pt_url[512];      /* postgresql://rawzone@127.0.0.1:PORT/rawzone */
 static char pt_admin[512];    /* the same server as postgres, db postgres */
@@ -77,7 +73,7 @@ static inline const char *pt_server(const char *tmp)
 	int rc;
 
 	if (env && *env) {
-		PT_FMT(pt_url, "%s", env);
+		TEST_FMT(pt_url, "%s", env);
 	} else {
 		rc = system("tests/pg/pg.sh available >/dev/null 2>&1");
 		if (WIFEXITED(rc) && WEXITSTATUS(rc) == 77) {
@@ -85,13 +81,13 @@ static inline const char *pt_server(const char *tmp)
 			exit(TEST_SKIP);
 		}
 		CHECK(WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
-		PT_FMT(pt_dir, "%s/pg", tmp);
+		TEST_FMT(pt_dir, "%s/pg", tmp);
 		atexit(pt_destroy);
 		signal(SIGTERM, pt_on_signal);
 		signal(SIGINT, pt_on_signal);
 		signal(SIGABRT, pt_on_signal);
-		PT_FMT(cmd, "tests/pg/pg.sh start '%s' 2>&1 | tail -n 1",
-		       pt_dir);
+		TEST_FMT(cmd, "tests/pg/pg.sh start '%s' 2>&1 | tail -n 1",
+			 pt_dir);
 		p = popen(cmd, "r");
 		CHECK(p);
 		if (!fgets(pt_url, sizeof(pt_url), p))
@@ -104,7 +100,7 @@ static inline const char *pt_server(const char *tmp)
 		}
 	}
 	pt_hostport(pt_url, hp, sizeof(hp));
-	PT_FMT(pt_admin, "postgresql://postgres@%s/postgres", hp);
+	TEST_FMT(pt_admin, "postgresql://postgres@%s/postgres", hp);
 	return pt_url;
 }
 
@@ -177,8 +173,8 @@ static inline bool pt_newdb(const char *name, const char *opts, char *url,
 	bool ok;
 
 	pt_exec(a, "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
-	PT_FMT(sql, "CREATE DATABASE %s OWNER rawzone %s", name,
-	       opts ? opts : "");
+	TEST_FMT(sql, "CREATE DATABASE %s OWNER rawzone %s", name,
+		 opts ? opts : "");
 	r = PQexec(a, sql);
 	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	if (!ok)
@@ -322,29 +318,6 @@ static inline char *pt_dump_pg(const char *url)
 	return b.p;
 }
 
-/* pt_same - whether dumps @a and @b are equal; prints the first line that
- * differs when not. */
-static inline bool pt_same(const char *a, const char *b)
-{
-	size_t line = 1;
-	const char *pa = a, *pb = b;
-
-	if (strcmp(a, b) == 0)
-		return true;
-	while (*pa && *pa == *pb) {
-		if (*pa == '\n') {
-			line++;
-			a = pa + 1;
-			b = pb + 1;
-		}
-		pa++;
-		pb++;
-	}
-	fprintf(stderr, "dumps differ at line %zu:\n  %.*s\n  %.*s\n", line,
-		(int)strcspn(a, "\n"), a, (int)strcspn(b, "\n"), b);
-	return false;
-}
-
 /* --- capturing what a call reports ------------------------------------------ */
 
 static int pt_saved_fd = -1;
@@ -355,7 +328,7 @@ static inline void pt_capture_begin(const char *tmp)
 {
 	int fd;
 
-	PT_FMT(pt_capture_path, "%s/stderr.txt", tmp);
+	TEST_FMT(pt_capture_path, "%s/stderr.txt", tmp);
 	fflush(stderr);
 	pt_saved_fd = dup(2);
 	fd = open(pt_capture_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);

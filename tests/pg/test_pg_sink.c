@@ -380,7 +380,7 @@ int main(void)
 	stmts(url);
 	queue(url);
 	/* postgres:// is the same sink */
-	PT_FMT(alias, "postgres://%s", url + strlen("postgresql://"));
+	TEST_FMT(alias, "postgres://%s", url + strlen("postgresql://"));
 	queue(alias);
 	schema();
 	lost(url);

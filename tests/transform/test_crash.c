@@ -125,7 +125,7 @@ static void check_same(const char *db)
 	xt_invariant(h);
 	sqlite3_close(h);
 	d = xt_dump(db);
-	if (!xt_same(clean_dump, d))
+	if (!test_same(clean_dump, d))
 		exit(1);
 	free(d);
 }
@@ -344,7 +344,7 @@ int main(void)
 		scale = 1;
 	atexit(kill_running);
 	snprintf(data_dir, sizeof(data_dir), "%s", test_tmpdir("xf-crash"));
-	XT_FMT(logpath, "%s/transform.log", data_dir);
+	TEST_FMT(logpath, "%s/transform.log", data_dir);
 	g.n = 100000 / (uint64_t)scale;
 	for (p = 0; p < NPART; p++)
 		logs[p] = xt_part_open(data_dir, p, 256 << 10);

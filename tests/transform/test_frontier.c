@@ -65,7 +65,7 @@ static void set_frontier(int32_t partition, struct log_pos f)
 	struct log_ck ck = {0};
 	struct log_ck_entry *e;
 
-	XT_FMT(path, "%s/%s", data_dir, LAYOUT_DECODE_CKPT);
+	TEST_FMT(path, "%s/%s", data_dir, LAYOUT_DECODE_CKPT);
 	CHECK_OK(log_ck_load(path, &ck));
 	e = log_ck_put(&ck, XT_TOPIC, partition);
 	CHECK(e);
@@ -97,8 +97,8 @@ int main(void)
 	int64_t off;
 
 	snprintf(data_dir, sizeof(data_dir), "%s", test_tmpdir("xf-frontier"));
-	XT_FMT(conf, "%s/rawzone.conf", data_dir);
-	XT_FMT(db, "%s/rawzone.db", data_dir);
+	TEST_FMT(conf, "%s/rawzone.conf", data_dir);
+	TEST_FMT(db, "%s/rawzone.db", data_dir);
 	xt_conf(conf, data_dir, db, NULL);
 
 	/* No decode.ckpt yet: nothing to do, and no error. */

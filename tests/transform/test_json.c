@@ -126,7 +126,7 @@ static void frontier(const char *dir, const char *topic, struct log_dir *d,
 
 	CHECK_OK(log_dir_sync(d));
 	end = log_dir_end(d);
-	XT_FMT(path, "%s/%s", dir, LAYOUT_DECODE_CKPT);
+	TEST_FMT(path, "%s/%s", dir, LAYOUT_DECODE_CKPT);
 	ret = log_ck_load(path, &ck);
 	CHECK(ret == 0 || ret == -ENOENT);
 	e = log_ck_put(&ck, topic, partition);
@@ -637,9 +637,9 @@ static char *run_fresh(const char *name, const char *batch)
 	char conf[PATH_MAX], db[PATH_MAX], kv[64];
 	char *ov[1] = {kv};
 
-	XT_FMT(conf, "%s/%s.conf", data_dir, name);
-	XT_FMT(db, "%s/%s.db", data_dir, name);
-	XT_FMT(kv, "transform.batch_records=%s", batch);
+	TEST_FMT(conf, "%s/%s.conf", data_dir, name);
+	TEST_FMT(db, "%s/%s.db", data_dir, name);
+	TEST_FMT(kv, "transform.batch_records=%s", batch);
 	xt_conf(conf, data_dir, db, extra);
 	CHECK_OK(xt_run(conf, ov, 1));
 	check_model(db);
@@ -718,8 +718,8 @@ static void check_mapping(void)
 	char conf[PATH_MAX], db[PATH_MAX];
 	struct cfg *cfg = NULL;
 
-	XT_FMT(conf, "%s/map.conf", data_dir);
-	XT_FMT(db, "%s/map.db", data_dir);
+	TEST_FMT(conf, "%s/map.conf", data_dir);
+	TEST_FMT(db, "%s/map.db", data_dir);
 	xt_conf(conf, data_dir, db, extra);
 	CHECK_OK(cfg_load(conf, NULL, 0, &cfg));
 	CHECK(strcmp(xf_topic_transform(cfg, "payments"), "json") == 0);
@@ -743,13 +743,13 @@ static void check_orders_as_json(void)
 	struct log_dir *d;
 	sqlite3 *h;
 
-	XT_FMT(dir, "%s/oj", data_dir);
+	TEST_FMT(dir, "%s/oj", data_dir);
 	d = part_open(dir, "orders", 0, 64 << 10);
 	xt_ok(d, 0, TS0, 1, &ev);
 	xt_q(d, 1, TS0, LOG_DEC_TOO_LARGE, true, 1, "too large");
 	frontier(dir, "orders", d, 0);
-	XT_FMT(conf, "%s/oj.conf", dir);
-	XT_FMT(db, "%s/oj.db", dir);
+	TEST_FMT(conf, "%s/oj.conf", dir);
+	TEST_FMT(db, "%s/oj.db", dir);
 	xt_conf(conf, dir, db, ex);
 	CHECK_OK(xt_run(conf, NULL, 0));
 	h = xt_db(db);
@@ -779,14 +779,14 @@ static void check_refused(const char *name, const char *msg, const void *body,
 	struct log_dir *d;
 	sqlite3 *h;
 
-	XT_FMT(dir, "%s/%s", data_dir, name);
+	TEST_FMT(dir, "%s/%s", data_dir, name);
 	d = part_open(dir, "payments", 0, 64 << 10);
 	xt_ok(d, 0, TS0, 3, &ev);
 	xt_q(d, 1, TS0, LOG_DEC_INVALID, true, 3, "invalid");
 	put_ok_raw(d, 2, TS0, 7, msg, body, blen, "k", 1);
 	frontier(dir, "payments", d, 0);
-	XT_FMT(conf, "%s/%s.conf", dir, name);
-	XT_FMT(db, "%s/%s.db", dir, name);
+	TEST_FMT(conf, "%s/%s.conf", dir, name);
+	TEST_FMT(db, "%s/%s.db", dir, name);
 	xt_conf(conf, dir, db, ex);
 	CHECK_EQ(xt_run(conf, NULL, 0), want);
 	h = xt_db(db);
@@ -813,8 +813,8 @@ int main(void)
 				  jparts[j].partition, jparts[j].segment_bytes);
 	orders_log = part_open(data_dir, "orders", 0, 64 << 10);
 	check_mapping();
-	XT_FMT(conf, "%s/rawzone.conf", data_dir);
-	XT_FMT(db, "%s/main.db", data_dir);
+	TEST_FMT(conf, "%s/rawzone.conf", data_dir);
+	TEST_FMT(db, "%s/main.db", data_dir);
 	xt_conf(conf, data_dir, db, extra);
 
 	phase1();
@@ -825,7 +825,7 @@ int main(void)
 	d1 = dump(db);
 	CHECK_OK(xt_run(conf, NULL, 0));
 	d2 = dump(db);
-	CHECK(xt_same(d1, d2));
+	CHECK(test_same(d1, d2));
 	free(d1);
 	free(d2);
 
@@ -837,13 +837,13 @@ int main(void)
 
 	/* rebuilt into fresh databases with any batch size: the same */
 	d2 = run_fresh("b1", "1");
-	CHECK(xt_same(d1, d2));
+	CHECK(test_same(d1, d2));
 	free(d2);
 	d2 = run_fresh("b7", "7");
-	CHECK(xt_same(d1, d2));
+	CHECK(test_same(d1, d2));
 	free(d2);
 	d2 = run_fresh("ball", "100000");
-	CHECK(xt_same(d1, d2));
+	CHECK(test_same(d1, d2));
 	free(d2);
 	free(d1);
 

@@ -412,8 +412,8 @@ static char *run_fresh(const char *name, const char *batch)
 	char conf[PATH_MAX], db[PATH_MAX], kv[64];
 	char *ov[1] = {kv};
 
-	XT_FMT(conf, "%s/%s.conf", data_dir, name);
-	XT_FMT(db, "%s/%s.db", data_dir, name);
+	TEST_FMT(conf, "%s/%s.conf", data_dir, name);
+	TEST_FMT(db, "%s/%s.db", data_dir, name);
 	snprintf(kv, sizeof(kv), "transform.batch_records=%s", batch);
 	xt_conf(conf, data_dir, db, NULL);
 	CHECK_OK(xt_run(conf, ov, 1));
@@ -429,8 +429,8 @@ static void check_refusals(void)
 	sqlite3 *h;
 
 	/* a newer schema version */
-	XT_FMT(conf, "%s/ver.conf", data_dir);
-	XT_FMT(db, "%s/ver.db", data_dir);
+	TEST_FMT(conf, "%s/ver.conf", data_dir);
+	TEST_FMT(db, "%s/ver.db", data_dir);
 	xt_conf(conf, data_dir, db, NULL);
 	CHECK_OK(xt_run(conf, NULL, 0));
 	h = xt_db(db);
@@ -440,8 +440,8 @@ static void check_refusals(void)
 	CHECK_EQ(xt_run(conf, NULL, 0), -ERR_FORMAT);
 
 	/* a table of the same name, not made by transform */
-	XT_FMT(conf, "%s/foreign.conf", data_dir);
-	XT_FMT(db, "%s/foreign.db", data_dir);
+	TEST_FMT(conf, "%s/foreign.conf", data_dir);
+	TEST_FMT(db, "%s/foreign.db", data_dir);
 	xt_conf(conf, data_dir, db, NULL);
 	h = NULL;
 	CHECK(sqlite3_open(db, &h) == SQLITE_OK);
@@ -450,8 +450,8 @@ static void check_refusals(void)
 	CHECK_EQ(xt_run(conf, NULL, 0), -ERR_FORMAT);
 
 	/* a table dropped from a database that says it has it */
-	XT_FMT(conf, "%s/ver.conf", data_dir);
-	XT_FMT(db, "%s/ver.db", data_dir);
+	TEST_FMT(conf, "%s/ver.conf", data_dir);
+	TEST_FMT(db, "%s/ver.db", data_dir);
 	h = xt_db(db);
 	xt_exec(h, "UPDATE rawzone_schema SET version = 1 "
 		   "WHERE component = 'orders'; DROP TABLE orders");
@@ -459,14 +459,14 @@ static void check_refusals(void)
 	CHECK_EQ(xt_run(conf, NULL, 0), -ERR_FORMAT);
 
 	/* a topic mapped to the json transform runs beside orders */
-	XT_FMT(conf, "%s/json.conf", data_dir);
-	XT_FMT(db, "%s/json.db", data_dir);
+	TEST_FMT(conf, "%s/json.conf", data_dir);
+	TEST_FMT(db, "%s/json.db", data_dir);
 	xt_conf(conf, data_dir, db, json);
 	CHECK_EQ(xt_run(conf, NULL, 0), 0);
 
 	/* a transform that is not built is refused by the configuration */
-	XT_FMT(conf, "%s/nosuch.conf", data_dir);
-	XT_FMT(db, "%s/nosuch.db", data_dir);
+	TEST_FMT(conf, "%s/nosuch.conf", data_dir);
+	TEST_FMT(db, "%s/nosuch.db", data_dir);
 	xt_conf(conf, data_dir, db, bad);
 	{
 		struct cfg *cfg = NULL;
@@ -498,7 +498,7 @@ static void check_generated(void)
 	size_t i;
 	int p;
 
-	XT_FMT(dir, "%s/gen", data_dir);
+	TEST_FMT(dir, "%s/gen", data_dir);
 	for (p = 0; p < 3; p++)
 		d[p] = xt_part_open(dir, p, 64 << 10);
 	xt_generate(dir, d, &g);
@@ -506,9 +506,9 @@ static void check_generated(void)
 		sqlite3 *h;
 		char *dump;
 
-		XT_FMT(conf, "%s/gen-%zu.conf", dir, i);
-		XT_FMT(db, "%s/gen-%zu.db", dir, i);
-		XT_FMT(kv, "transform.batch_records=%s", batches[i]);
+		TEST_FMT(conf, "%s/gen-%zu.conf", dir, i);
+		TEST_FMT(db, "%s/gen-%zu.db", dir, i);
+		TEST_FMT(kv, "transform.batch_records=%s", batches[i]);
 		xt_conf(conf, dir, db, NULL);
 		CHECK_OK(xt_run(conf, ov, 1));
 		h = xt_db(db);
@@ -519,7 +519,7 @@ static void check_generated(void)
 		sqlite3_close(h);
 		dump = xt_dump(db);
 		if (first) {
-			CHECK(xt_same(first, dump));
+			CHECK(test_same(first, dump));
 			free(dump);
 		} else {
 			first = dump;
@@ -569,8 +569,8 @@ int main(void)
 	check_urls();
 	for (p = 0; p < NPART; p++)
 		logs[p] = xt_part_open(data_dir, p, 1024);
-	XT_FMT(conf, "%s/rawzone.conf", data_dir);
-	XT_FMT(db, "%s/main.db", data_dir);
+	TEST_FMT(conf, "%s/rawzone.conf", data_dir);
+	TEST_FMT(db, "%s/main.db", data_dir);
 	xt_conf(conf, data_dir, db, NULL);
 
 	phase1();
@@ -582,7 +582,7 @@ int main(void)
 	d1 = xt_dump(db);
 	CHECK_OK(xt_run(conf, NULL, 0));
 	d2 = xt_dump(db);
-	CHECK(xt_same(d1, d2));
+	CHECK(test_same(d1, d2));
 	free(d1);
 	free(d2);
 
@@ -598,18 +598,18 @@ int main(void)
 	sqlite3_close(h);
 	CHECK_OK(xt_run(conf, NULL, 0));
 	again = xt_dump(db);
-	CHECK(xt_same(d1, again));
+	CHECK(test_same(d1, again));
 	free(again);
 
 	/* rebuilt into fresh databases with any batch size: the same */
 	d2 = run_fresh("b1", "1");
-	CHECK(xt_same(d1, d2));
+	CHECK(test_same(d1, d2));
 	d3 = run_fresh("b3", "3");
-	CHECK(xt_same(d1, d3));
+	CHECK(test_same(d1, d3));
 	free(d2);
 	free(d3);
 	d2 = run_fresh("ball", "100000");
-	CHECK(xt_same(d1, d2));
+	CHECK(test_same(d1, d2));
 	free(d2);
 	free(d1);
 

@@ -35,9 +35,6 @@
 
 #define XT_TOPIC "orders"
 
-/* XT_FMT - snprintf into the array @buf, failing the test on truncation. */
-#define XT_FMT(buf, ...)                                                       \
-	CHECK(snprintf((buf), sizeof(buf), __VA_ARGS__) < (int)sizeof(buf))
 #define XT_MSG "orders.v3.OrderEvent"
 
 /* An event to pack: the fields of orders.v3.OrderEvent. */
@@ -185,7 +182,7 @@ static inline void xt_frontier(const char *data_dir, struct log_dir *d,
 
 	CHECK_OK(log_dir_sync(d));
 	end = log_dir_end(d);
-	XT_FMT(path, "%s/%s", data_dir, LAYOUT_DECODE_CKPT);
+	TEST_FMT(path, "%s/%s", data_dir, LAYOUT_DECODE_CKPT);
 	ret = log_ck_load(path, &ck);
 	CHECK(ret == 0 || ret == -ENOENT);
 	e = log_ck_put(&ck, XT_TOPIC, partition);
@@ -486,54 +483,33 @@ static inline char *xt_dump(const char *path)
 	return out;
 }
 
-/* xt_same - whether dumps @a and @b are equal; prints the first line that
- * differs when not. */
-static inline bool xt_same(const char *a, const char *b)
-{
-	size_t line = 1;
-	const char *pa = a, *pb = b;
-
-	if (strcmp(a, b) == 0)
-		return true;
-	while (*pa && *pa == *pb) {
-		if (*pa == '\n') {
-			line++;
-			a = pa + 1;
-			b = pb + 1;
-		}
-		pa++;
-		pb++;
-	}
-	fprintf(stderr, "dumps differ at line %zu:\n  %.*s\n  %.*s\n", line,
-		(int)strcspn(a, "\n"), a, (int)strcspn(b, "\n"), b);
-	return false;
-}
-
 /* xt_invariant - every coordinate is in exactly one of order_events and
  * rawzone_quarantine; each order with events has exactly one orders row,
  * equal to its greatest event by (event_time_ms, kafka_partition,
  * kafka_offset, topic). (No index on order_id: set operations, not
  * correlated subqueries.) */
+/* DOMAIN.md's invariants as counts that must be 0, 0 and equal, in SQL
+ * that SQLite and PostgreSQL both run: each coordinate in exactly one of
+ * order_events and rawzone_quarantine; each order's row its greatest
+ * event; one orders row per order with events. */
+#define XT_INV_BOTH                                                            \
+	"SELECT count(*) FROM order_events e JOIN rawzone_quarantine q "       \
+	"USING (topic, kafka_partition, kafka_offset)"
+#define XT_INV_GREATEST                                                        \
+	"SELECT count(*) FROM (SELECT order_id, customer_id, event_type, "     \
+	"amount_cents, currency, item_count, event_time_ms, topic, "           \
+	"kafka_partition, kafka_offset FROM (SELECT *, row_number() OVER "     \
+	"(PARTITION BY order_id ORDER BY event_time_ms DESC, "                 \
+	"kafka_partition DESC, kafka_offset DESC, topic DESC) AS rn FROM "     \
+	"order_events) x WHERE rn = 1 EXCEPT SELECT * FROM orders) y"
+#define XT_INV_ORDERS "SELECT count(DISTINCT order_id) FROM order_events"
+#define XT_INV_ROWS "SELECT count(*) FROM orders"
+
 static inline void xt_invariant(sqlite3 *db)
 {
-	CHECK_EQ(xt_int(db, "SELECT count(*) FROM order_events e JOIN "
-			    "rawzone_quarantine q USING (topic, "
-			    "kafka_partition, kafka_offset)"),
-		 0);
-	CHECK_EQ(xt_int(db,
-			"SELECT count(*) FROM ("
-			"SELECT order_id, customer_id, event_type, "
-			"amount_cents, currency, item_count, event_time_ms, "
-			"topic, kafka_partition, kafka_offset FROM ("
-			"SELECT *, row_number() OVER (PARTITION BY order_id "
-			"ORDER BY event_time_ms DESC, kafka_partition DESC, "
-			"kafka_offset DESC, topic DESC) AS rn "
-			"FROM order_events) WHERE rn = 1 "
-			"EXCEPT SELECT * FROM orders)"),
-		 0);
-	CHECK_EQ(xt_int(db, "SELECT count(*) FROM (SELECT DISTINCT order_id "
-			    "FROM order_events)"),
-		 xt_int(db, "SELECT count(*) FROM orders"));
+	CHECK_EQ(xt_int(db, XT_INV_BOTH), 0);
+	CHECK_EQ(xt_int(db, XT_INV_GREATEST), 0);
+	CHECK_EQ(xt_int(db, XT_INV_ORDERS), xt_int(db, XT_INV_ROWS));
 }
 
 /* xt_bin - the path of a stage binary: $RAWZONE_BIN/NAME, else
