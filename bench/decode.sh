@@ -38,7 +38,7 @@ mkdir -p "$W/data"
 "$B/bench_rawgen" "$W/data" -n "$RECORDS" -p 8 -q 0.01 >"$W/gen.out"
 echo "raw zone: $(cat "$W/gen.out")" >&2
 
-median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+. bench/lib.sh
 : >"$W/bare" ; : >"$W/dec" ; : >"$W/deccpu" ; : >"$W/rss"
 for r in $(seq 1 "$ROUNDS"); do
 	taskset -c "$CPU" "$B/bench_pbloop" "$W/data" -r 1 >"$W/pb.out"

@@ -54,7 +54,7 @@ printf '[pipeline]\ndata_dir = %s/warm\n[kafka]\nbootstrap.servers = %s\ngroup.i
 
 now() { date +%s.%N; }
 hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
-median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+. "$TOP/bench/lib.sh"
 for f in eps replay land decode transform; do : >"$W/$f"; done
 
 for r in $(seq 1 "$ROUNDS"); do

@@ -186,11 +186,8 @@ kv() { # $1 = "prog: k=v k=v ...", $2 = key; prints the value
 	sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"
 }
 
-median() { # numbers...
-	printf '%s\n' "$@" | sort -g |
-		awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2];
-			else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
+. bench/lib.sh
+median_of() { printf '%s\n' "$@" | median; } # numbers...
 
 fmt() { # $1 = printf format, $2 = number
 	awk -v f="$1" -v x="$2" 'BEGIN { printf f, x }'
@@ -434,11 +431,11 @@ for kind in "${kinds[@]}"; do
 		k=$kind.$who
 		# shellcheck disable=SC2086 # word splitting wanted
 		{
-			MED[$k.rate]=$(median ${R[$k.rate]})
-			MED[$k.wall]=$(median ${R[$k.wall]})
-			MED[$k.cpu]=$(median ${R[$k.cpu]})
-			MED[$k.rss]=$(median ${R[$k.rss]})
-			MED[$k.bcpu]=$(median ${R[$k.bcpu]})
+			MED[$k.rate]=$(median_of ${R[$k.rate]})
+			MED[$k.wall]=$(median_of ${R[$k.wall]})
+			MED[$k.cpu]=$(median_of ${R[$k.cpu]})
+			MED[$k.rss]=$(median_of ${R[$k.rss]})
+			MED[$k.bcpu]=$(median_of ${R[$k.bcpu]})
 		}
 		printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(desc "$kind")" "$who" \
 			"$(fmt %.0f "${MED[$k.rate]}")" \

@@ -168,7 +168,12 @@ start_stage() {
 	shift 2
 	"$BIN/rawzone-$name" -c "$conf" "$@" >>"$T/$name.log" 2>&1 &
 	STAGE_PID=$!
-	at_exit "kill -9 $STAGE_PID"
+	# Once: at exit, kill what of this shell's jobs still runs (not a
+	# list of pids, which the kernel may have given to others since).
+	if [ -z "${_stages_reaped:-}" ]; then
+		_stages_reaped=1
+		at_exit 'kill -9 $(jobs -pr) 2>/dev/null'
+	fi
 }
 
 # stop_stage PID: SIGTERM and wait; fails the test on a non-zero exit.
