@@ -118,6 +118,8 @@ struct land {
 	uint32_t last_topic_id;
 	const char *last_topic;
 	int64_t skip_warned_ms;
+	int64_t commit_ms; /* the last asynchronous commit */
+	bool commit_due;   /* durable offsets not committed since */
 };
 
 static int set_fatal(struct land *l, int err)
@@ -355,6 +357,49 @@ static void commit_offsets(struct land *l, bool sync)
 	rd_kafka_topic_partition_list_destroy(list);
 }
 
+/* The asynchronous commit, once LAND_COMMIT_MS have passed since the last
+ * one: a commit per epoch (every 20 ms) would only load the broker. */
+static void maybe_commit(struct land *l)
+{
+	int64_t now;
+
+	if (!l->commit_due)
+		return;
+	now = clock_ms();
+	if (now - l->commit_ms < LAND_COMMIT_MS)
+		return;
+	commit_offsets(l, false);
+	l->commit_ms = now;
+	l->commit_due = false;
+}
+
+void land_commit_result(struct land *l, rd_kafka_resp_err_t err,
+			const rd_kafka_topic_partition_list_t *offsets)
+{
+	int i, failed = 0;
+
+	if (!offsets)
+		return;
+	for (i = 0; i < offsets->cnt; i++) {
+		const rd_kafka_topic_partition_t *t = &offsets->elems[i];
+		struct land_part *p;
+
+		if (!err && !t->err)
+			continue;
+		p = part_get(l, t->topic, t->partition);
+		if (p && p->committed == t->offset) {
+			p->committed = -1; /* send it again */
+			l->commit_due = true;
+		}
+		failed++;
+	}
+	if (failed && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+		diag_warn("the broker refused the offset commit of %d "
+			  "partitions (%s): sent again with the next one",
+			  failed,
+			  rd_kafka_err2str(err ? err : offsets->elems[0].err));
+}
+
 static void complete_epoch(struct land *l, struct epoch *ep)
 {
 	struct shm_ring_entry re[64];
@@ -411,7 +456,8 @@ static void complete_epoch(struct land *l, struct epoch *ep)
 		}
 	}
 	io_kill_point("K4");
-	commit_offsets(l, false);
+	l->commit_due = true;
+	maybe_commit(l);
 	io_kill_point("K5");
 	l->st.epochs++;
 	if (l->closing == ep)
@@ -663,19 +709,28 @@ int land_tick(struct land *l)
 		return set_fatal(l, ret);
 	if (!l->fatal && epoch_due(l))
 		close_epoch(l);
+	if (!l->fatal)
+		maybe_commit(l);
 	return l->fatal;
 }
 
 int land_timeout_ms(const struct land *l)
 {
-	int64_t left;
+	int64_t left = INT64_MAX, now = clock_ms(), t;
 
-	if (l->open->n == 0)
-		return -1;
 	if (l->closing)
 		return 5; /* completions wake the caller through the fd */
-	left = l->open->opened_ms + l->cfg->land_fsync_interval_ms - clock_ms();
-	return left < 0 ? 0 : (int)left;
+	if (l->open->n)
+		left = l->open->opened_ms + l->cfg->land_fsync_interval_ms -
+		       now;
+	if (l->commit_due) {
+		t = l->commit_ms + LAND_COMMIT_MS - now;
+		if (t < left)
+			left = t;
+	}
+	if (left == INT64_MAX)
+		return -1; /* nothing due: until records or completions */
+	return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
 int land_wait_fd(const struct land *l)

@@ -7,7 +7,10 @@
  *   K2 the segments they went to are fdatasync'd, once every write is done;
  *   K3 the land checkpoint is saved (two-slot file, one write + one sync);
  *   K4 positions are published on the land->decode ring;
- *   K5 the offsets are committed to Kafka, asynchronously.
+ *   K5 the offsets are committed to Kafka, asynchronously, at most every
+ *      LAND_COMMIT_MS (durability does not wait for them; a revoke and a
+ *      stop commit synchronously); a commit the broker refused is sent
+ *      again with the next one.
  * Epochs overlap: while one syncs, the next collects records. One epoch is
  * in its sync phase at a time, so checkpoints and commits go in order. A
  * Kafka offset is never committed ahead of durable bytes. A failed write
@@ -59,6 +62,13 @@ int land_add(struct land *l, const rd_kafka_message_t *m);
  * ([land] fsync_interval_ms or fsync_bytes). Never blocks, except when the
  * write buffers are all in flight. Returns 0 or a fatal error. */
 int land_tick(struct land *l);
+
+#define LAND_COMMIT_MS 1000
+
+/* land_commit_result - the broker's answer to an offset commit (librdkafka's
+ * offset_commit_cb): partitions it refused are committed again next time. */
+void land_commit_result(struct land *l, rd_kafka_resp_err_t err,
+			const rd_kafka_topic_partition_list_t *offsets);
 
 /* land_flush - make everything landed so far durable, checkpointed,
  * published and (if @commit_sync) committed to Kafka before returning.
