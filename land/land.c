@@ -558,8 +558,9 @@ int land_add(struct land *l, const rd_kafka_message_t *m)
 {
 	rd_kafka_headers_t *hdrs = NULL;
 	struct land_part *p;
-	struct log_rec_hdr h;
+	struct log_rec rec;
 	rd_kafka_timestamp_type_t tstype;
+	uint32_t vlen;
 	const char *topic;
 	size_t hcount = 0, hlen = 0, size, i;
 	uint32_t id;
@@ -599,8 +600,15 @@ int land_add(struct land *l, const rd_kafka_message_t *m)
 			hcount++;
 		}
 	}
-	size = LOG_REC_HDR_SIZE + (m->key ? m->key_len : 0) + hlen +
-	       (m->payload ? m->len : 0);
+	rec = (struct log_rec){
+		.offset = m->offset,
+		.key = m->key,
+		.key_len = (uint32_t)m->key_len,
+		.hdr_count = (uint32_t)hcount,
+		.hdrs_len = (uint32_t)hlen,
+	};
+	vlen = m->payload ? (uint32_t)m->len : LOG_REC_NULL;
+	size = log_rec_frame_size(&rec, vlen);
 	if (size > (size_t)l->cfg->max_record_bytes) {
 		diag_err("%s [%d] offset %lld: a record of %zu bytes is over "
 			 "[pipeline] max_record_bytes = %lld; raise it to land "
@@ -626,18 +634,10 @@ int land_add(struct land *l, const rd_kafka_message_t *m)
 	}
 
 	dst = p->chunk->buf + p->chunk->len;
-	memset(&h, 0, sizeof(h));
-	h.magic = LOG_REC_MAGIC;
-	h.length = (uint32_t)size;
-	h.timestamp = rd_kafka_message_timestamp(m, &tstype);
-	h.ts_type = (uint8_t)tstype;
-	h.offset = m->offset;
-	h.key_len = m->key ? (uint32_t)m->key_len : LOG_REC_NULL;
-	h.value_len = m->payload ? (uint32_t)m->len : LOG_REC_NULL;
-	h.hdr_count = (uint32_t)hcount;
-	h.hdr_len = (uint32_t)hlen;
-	memcpy(dst, &h, sizeof(h));
-	dst += sizeof(h);
+	rec.timestamp = rd_kafka_message_timestamp(m, &tstype);
+	rec.ts_type = (uint8_t)tstype;
+	log_rec_put_head(dst, &rec, vlen);
+	dst += LOG_REC_HDR_SIZE;
 	if (m->key && m->key_len) {
 		memcpy(dst, m->key, m->key_len);
 		dst += m->key_len;

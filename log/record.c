@@ -59,9 +59,8 @@ size_t log_rec_frame_size(const struct log_rec *rec, uint32_t value_len)
 	       rec->hdrs_len + (value_len == LOG_REC_NULL ? 0 : value_len);
 }
 
-void *log_rec_begin(void *dst, const struct log_rec *rec, uint32_t value_len)
+void log_rec_put_head(void *dst, const struct log_rec *rec, uint32_t value_len)
 {
-	unsigned char *p = dst;
 	struct log_rec_hdr h = {
 		.magic = LOG_REC_MAGIC,
 		.length = (uint32_t)log_rec_frame_size(rec, value_len),
@@ -74,9 +73,16 @@ void *log_rec_begin(void *dst, const struct log_rec *rec, uint32_t value_len)
 		.hdr_count = rec->hdr_count,
 		.hdr_len = rec->hdrs_len,
 	};
+
+	memcpy(dst, &h, sizeof(h));
+}
+
+void *log_rec_begin(void *dst, const struct log_rec *rec, uint32_t value_len)
+{
+	unsigned char *p = dst;
 	size_t off = LOG_REC_HDR_SIZE;
 
-	memcpy(p, &h, sizeof(h));
+	log_rec_put_head(dst, rec, value_len);
 	if (rec->key && rec->key_len) {
 		memcpy(p + off, rec->key, rec->key_len);
 		off += rec->key_len;

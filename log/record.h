@@ -77,6 +77,13 @@ size_t log_rec_encode(const struct log_rec *rec, void *dst);
  * @rec's value fields are ignored. */
 void *log_rec_begin(void *dst, const struct log_rec *rec, uint32_t value_len);
 
+/* log_rec_put_head - write only the fixed LOG_REC_HDR_SIZE bytes of
+ * @rec's frame at @dst (what log_rec_begin writes first), for a writer
+ * that copies the key, a header block of @rec->hdr_count entries and
+ * @rec->hdrs_len bytes, and a value of @value_len bytes after it itself
+ * (land, from librdkafka's buffers), before log_rec_seal(@dst). */
+void log_rec_put_head(void *dst, const struct log_rec *rec, uint32_t value_len);
+
 /* log_rec_frame_size - bytes of a frame of @rec with a value of
  * @value_len bytes (LOG_REC_NULL: null) instead of @rec's value. */
 size_t log_rec_frame_size(const struct log_rec *rec, uint32_t value_len);
