@@ -434,16 +434,15 @@ int cmd_rebuild(int argc, char **argv)
 			if (!db)
 				cli_db_open(scfg, &db);
 			for (i = 0; i < dck.n; i++) {
-				struct log_pos applied,
-					out = {dck.e[i].v[DEC_CK_OUT_SEG],
-					       dck.e[i].v[DEC_CK_OUT_POS]};
+				struct log_pos out = {
+					dck.e[i].v[DEC_CK_OUT_SEG],
+					dck.e[i].v[DEC_CK_OUT_POS]};
 
 				decoded += dck.e[i].v[DEC_CK_RAW_NEXT];
 				if (db &&
-				    cli_db_applied(
-					    db, scfg->instance, dck.e[i].topic,
-					    dck.e[i].partition, &applied) &&
-				    log_pos_cmp(applied, out) >= 0)
+				    cli_db_caught_up(db, scfg->instance,
+						     dck.e[i].topic,
+						     dck.e[i].partition, out))
 					caught++;
 			}
 		}

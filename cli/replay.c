@@ -235,7 +235,7 @@ static void measure(const struct cfg *cfg, const struct target *t, size_t n,
 			log_ck_find(&ck, t[i].topic, t[i].partition);
 		uint64_t *v;
 		bool qonly, done;
-		struct log_pos out, applied;
+		struct log_pos out;
 
 		if (!e || e->v[DEC_CK_REPLAY_ID] != id)
 			continue;
@@ -270,10 +270,8 @@ static void measure(const struct cfg *cfg, const struct target *t, size_t n,
 		pg->decoded++;
 		out.seg = v[DEC_CK_OUT_SEG];
 		out.pos = v[DEC_CK_OUT_POS];
-		if (*db &&
-		    cli_db_applied(*db, cfg->instance, t[i].topic,
-				   t[i].partition, &applied) &&
-		    log_pos_cmp(applied, out) >= 0)
+		if (*db && cli_db_caught_up(*db, cfg->instance, t[i].topic,
+					    t[i].partition, out))
 			pg->transformed++;
 	}
 	pg->fraction = den > 0 ? num / den : (pg->decoded == (int)n ? 1 : 0);

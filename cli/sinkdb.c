@@ -5,6 +5,7 @@
 
 #include "common/diag.h"
 #include "log/decoded.h"
+#include "log/layout.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -68,7 +69,8 @@ int cli_db_path(const struct cfg *cfg, const char *sink, char *buf, size_t size)
 	int n;
 
 	if (!sink || !*sink)
-		n = snprintf(buf, size, "%s/rawzone.db", cfg->data_dir);
+		n = snprintf(buf, size, "%s/%s", cfg->data_dir,
+			     LAYOUT_DEFAULT_DB);
 	else if (strncmp(sink, "sqlite:", 7) == 0)
 		n = snprintf(buf, size, "%s", sink + 7);
 	else
@@ -161,6 +163,17 @@ bool cli_db_applied(struct cli_db *db, const char *instance, const char *topic,
 	}
 	sqlite3_reset(db->applied);
 	return found;
+}
+
+bool cli_db_caught_up(struct cli_db *db, const char *instance,
+		      const char *topic, int32_t partition, struct log_pos out)
+{
+	struct log_pos applied;
+
+	if (out.pos == 0)
+		return true;
+	return db && cli_db_applied(db, instance, topic, partition, &applied) &&
+	       log_pos_cmp(applied, out) >= 0;
 }
 
 int64_t cli_db_quarantined(struct cli_db *db, const char *topic,

@@ -30,6 +30,13 @@ void cli_db_close(struct cli_db *db);
 bool cli_db_applied(struct cli_db *db, const char *instance, const char *topic,
 		    int32_t partition, struct log_pos *pos);
 
+/* cli_db_caught_up - whether transform has applied (@topic, @partition)'s
+ * decoded log up to @out, decode's durable end (position 0: decode wrote
+ * nothing, so there is nothing to apply). @db NULL: transform has not
+ * made its database yet. */
+bool cli_db_caught_up(struct cli_db *db, const char *instance,
+		      const char *topic, int32_t partition, struct log_pos out);
+
 /* cli_db_quarantined - rows of rawzone_quarantine for (@topic,
  * @partition) (@partition < 0: every partition; @topic NULL: every topic),
  * by reason (indexed by enum log_dec_reason; @by has 8 slots). Returns the

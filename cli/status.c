@@ -33,18 +33,8 @@ struct st_row {
 	uint64_t dec_seg, dec_pos; /* raw position decoded up to */
 	uint64_t out_seg, out_pos; /* decoded log's durable end */
 	int64_t outcomes;	   /* outcomes decode has written, ever */
-	bool transformed;	   /* transform has applied something */
-	struct log_pos xf_pos;	   /* decoded log applied up to */
+	bool xf_caught_up;	   /* transform has applied all decode wrote */
 };
-
-/* Has transform applied everything decode made durable? */
-static bool xf_caught_up(const struct st_row *r)
-{
-	struct log_pos out = {r->out_seg, r->out_pos};
-
-	return r->out_pos == 0 ||
-	       (r->transformed && log_pos_cmp(r->xf_pos, out) >= 0);
-}
 
 struct st_table {
 	struct st_row *r;
@@ -313,13 +303,14 @@ int cmd_status(int argc, char **argv)
 	{
 		struct cli_db *db = NULL;
 
-		if (cli_db_open(cfg, &db) == 0) {
-			for (i = 0; i < t.n; i++)
-				t.r[i].transformed = cli_db_applied(
-					db, cfg->instance, t.r[i].topic,
-					t.r[i].partition, &t.r[i].xf_pos);
-			cli_db_close(db);
-		}
+		cli_db_open(cfg, &db); /* NULL: transform has not run yet */
+		for (i = 0; i < t.n; i++)
+			t.r[i].xf_caught_up = cli_db_caught_up(
+				db, cfg->instance, t.r[i].topic,
+				t.r[i].partition,
+				(struct log_pos){t.r[i].out_seg,
+						 t.r[i].out_pos});
+		cli_db_close(db);
 	}
 	if (!offline)
 		broker = query_broker(cfg, &t, 5000);
@@ -341,7 +332,7 @@ int cmd_status(int argc, char **argv)
 			else if (r->landed >= 0 &&
 				 (r->decoded < 0 || log_pos_cmp(dp, lp) != 0))
 				status = 3;
-			else if (!xf_caught_up(r))
+			else if (!r->xf_caught_up)
 				status = 3;
 		}
 		if (!offline) {
@@ -382,7 +373,7 @@ int cmd_status(int argc, char **argv)
 				    "\"transform_caught_up\":%s",
 				    (long long)r->decoded,
 				    (long long)r->outcomes,
-				    xf_caught_up(r) ? "true" : "false");
+				    r->xf_caught_up ? "true" : "false");
 			if (r->landed >= 0 && r->decoded >= 0)
 				jbuf_printf(
 					&b, ",\"decode_lag\":%lld",
@@ -427,7 +418,7 @@ int cmd_status(int argc, char **argv)
 			       r->topic, (int)r->partition, high, committed,
 			       landed, lag, decoded, dlag,
 			       r->out_pos == 0	 ? "-"
-			       : xf_caught_up(r) ? "caught up"
+			       : r->xf_caught_up ? "caught up"
 						 : "behind");
 		}
 	}

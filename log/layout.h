@@ -24,6 +24,7 @@
 #define LAYOUT_LAND_CKPT "land.ckpt"
 #define LAYOUT_DECODE_CKPT "decode.ckpt"
 #define LAYOUT_REPLAY_REQUEST "replay.request"
+#define LAYOUT_DEFAULT_DB "rawzone.db" /* the SQLite sink when none is set */
 
 /* land.ckpt, per raw partition: everything before (seg, pos) is durable,
  * and the next record to land has offset >= next. */

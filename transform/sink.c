@@ -7,6 +7,7 @@
 #include "common/diag.h"
 #include "common/err.h"
 #include "common/url.h"
+#include "log/layout.h"
 #include "transform/postgres.h"
 #include "transform/sqlite.h"
 
@@ -40,7 +41,8 @@ int xf_sink_url(char *buf, size_t size, const char *url, const char *data_dir)
 	int n;
 
 	if (!url || url[0] == '\0')
-		n = snprintf(buf, size, "sqlite:%s/rawzone.db", data_dir);
+		n = snprintf(buf, size, "sqlite:%s/%s", data_dir,
+			     LAYOUT_DEFAULT_DB);
 	else
 		n = snprintf(buf, size, "%s", url);
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
