@@ -252,7 +252,7 @@ static int load_once(const char *path, struct log_ck *ck, bool quiet)
 	if (best < 0) {
 		if (!quiet)
 			diag_err("%s: neither checkpoint slot verifies", path);
-		ret = -ERR_CORRUPT;
+		ret = quiet ? -EAGAIN : -ERR_CORRUPT; /* (see log_ck_load) */
 		goto out;
 	}
 	{
@@ -285,8 +285,11 @@ int log_ck_load(const char *path, struct log_ck *ck)
 	 * (each save rewrites one slot and leaves the other valid): a second
 	 * look finds a verified one. A damaged file fails every time. */
 	for (tries = 0;; tries++) {
+		/* -EAGAIN: only "neither slot verifies", the one failure two
+		 * saves can cause; a bad header or an unparsable slot is not
+		 * retried. The last try reports it as -ERR_CORRUPT. */
 		ret = load_once(path, ck, tries < 2);
-		if (ret != -ERR_CORRUPT || tries == 2)
+		if (ret != -EAGAIN)
 			return ret;
 		log_ck_free(ck);
 		nanosleep(&pause, NULL);
