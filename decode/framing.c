@@ -12,6 +12,7 @@
 #include "decode/wire.h"
 
 #include <inttypes.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,34 +24,28 @@
 static int header_value(const void *val, uint32_t len, uint32_t *id,
 			char *detail, size_t size)
 {
-	const unsigned char *s = val;
 	char q[DEC_TEXT_QUOTE_SIZE];
-	uint64_t v = 0;
-	uint32_t i;
+	int ret;
 
 	if (len == 0) {
 		snprintf(detail, size, "schema-id header is empty");
 		return -ERR_FORMAT;
 	}
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9') {
-			dec_text_quote(q, sizeof(q), val, len);
-			snprintf(detail, size,
-				 "schema-id header '%s' is not a number", q);
-			return -ERR_FORMAT;
-		}
-		v = v * 10 + (uint64_t)(s[i] - '0');
-		if (v > UINT32_MAX) {
-			/* Digits only so far: the rest may still be junk,
-			 * but the value is already out of range. */
-			dec_text_quote(q, sizeof(q), val, len);
-			snprintf(detail, size,
-				 "schema-id header '%s' is over %" PRIu32, q,
-				 UINT32_MAX);
-			return -ERR_FORMAT;
-		}
+	ret = dec_text_u32(val, len, id);
+	if (ret == -EINVAL) {
+		dec_text_quote(q, sizeof(q), val, len);
+		snprintf(detail, size, "schema-id header '%s' is not a number",
+			 q);
+		return -ERR_FORMAT;
 	}
-	*id = (uint32_t)v;
+	if (ret == -ERANGE) {
+		/* Digits only up to there: the rest may still be junk, but
+		 * the value is already out of range. */
+		dec_text_quote(q, sizeof(q), val, len);
+		snprintf(detail, size, "schema-id header '%s' is over %" PRIu32,
+			 q, UINT32_MAX);
+		return -ERR_FORMAT;
+	}
 	return 0;
 }
 

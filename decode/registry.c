@@ -90,25 +90,6 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* A decimal u32, digits only. */
-static bool parse_id(const char *s, size_t len, uint32_t *id)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (len == 0)
-		return false;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-		if (v > UINT32_MAX)
-			return false;
-	}
-	*id = (uint32_t)v;
-	return true;
-}
-
 static void print_built(char *dst, size_t size)
 {
 	size_t i, off = 0;
@@ -152,7 +133,7 @@ static int parse_line(const char *path, unsigned line, const char *s,
 		s++;
 	rest = s;
 
-	if (!parse_id(id, id_len, &e->id)) {
+	if (dec_text_u32(id, id_len, &e->id) < 0) {
 		diag_err("%s:%u: '%s' is not a schema id (a decimal number "
 			 "from 0 to %" PRIu32 ")",
 			 path, line, dec_text_quote(q, sizeof(q), id, id_len),

@@ -1,6 +1,8 @@
 /* decode/text.c - escaping untrusted bytes for details and messages. */
 #include "decode/text.h"
 
+#include <errno.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -33,4 +35,23 @@ char *dec_text_quote(char *dst, size_t size, const void *p, size_t len)
 	}
 	dst[n < size ? n : size - 1] = '\0';
 	return dst;
+}
+
+int dec_text_u32(const void *s, size_t len, uint32_t *out)
+{
+	const unsigned char *p = s;
+	uint64_t v = 0;
+	size_t i;
+
+	if (len == 0)
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(p[i] - '0');
+		if (v > UINT32_MAX)
+			return -ERANGE;
+	}
+	*out = (uint32_t)v;
+	return 0;
 }

@@ -141,12 +141,27 @@ static size_t value_varint_len(const uint8_t *p, size_t avail)
 	return 0;
 }
 
+/* "field N (name)" into @buf: formatted only when a problem is reported
+ * (FN in BAD's arguments), not for every field walked. */
+static const char *field_name(char *buf, size_t size, unsigned fno,
+			      const ProtobufCFieldDescriptor *f)
+{
+	if (f)
+		snprintf(buf, size, "field %u (%s)", fno, f->name);
+	else
+		snprintf(buf, size, "field %u", fno);
+	return buf;
+}
+
+#define FN field_name(fn, sizeof(fn), fno, f)
+
 /* The contents of a packed repeated scalar field must hold whole values. */
-static int check_packed(struct walk *w, const char *fn,
+static int check_packed(struct walk *w, unsigned fno,
 			const ProtobufCFieldDescriptor *f, const uint8_t *p,
 			size_t len)
 {
 	const uint8_t *end = p + len;
+	char fn[96];
 	size_t n;
 
 	switch (wire_type_of(f->type)) {
@@ -155,14 +170,14 @@ static int check_packed(struct walk *w, const char *fn,
 			return BAD(w, p,
 				   "%s: packed length %zu is not a "
 				   "multiple of 4",
-				   fn, len);
+				   FN, len);
 		return 0;
 	case PROTOBUF_C_WIRE_TYPE_64BIT:
 		if (len % 8)
 			return BAD(w, p,
 				   "%s: packed length %zu is not a "
 				   "multiple of 8",
-				   fn, len);
+				   FN, len);
 		return 0;
 	default:
 		while (p < end) {
@@ -171,7 +186,7 @@ static int check_packed(struct walk *w, const char *fn,
 				return BAD(w, p,
 					   "%s: packed varint runs past "
 					   "the end",
-					   fn);
+					   FN);
 			p += n;
 		}
 		return 0;
@@ -206,16 +221,11 @@ static int walk_msg(struct walk *w, const ProtobufCMessageDescriptor *desc,
 		f = fno <= INT_MAX
 			    ? protobuf_c_message_descriptor_get_field(desc, fno)
 			    : NULL;
-		if (f)
-			snprintf(fn, sizeof(fn), "field %u (%s)", fno, f->name);
-		else
-			snprintf(fn, sizeof(fn), "field %u", fno);
-
 		switch (wt) {
 		case PROTOBUF_C_WIRE_TYPE_VARINT:
 			skip = value_varint_len(p, (size_t)(end - p));
 			if (!skip)
-				return BAD(w, at, "%s: varint %s", fn,
+				return BAD(w, at, "%s: varint %s", FN,
 					   (size_t)(end - p) <
 							   DEC_WIRE_VARINT_MAX
 						   ? "runs past the end"
@@ -228,27 +238,27 @@ static int walk_msg(struct walk *w, const ProtobufCMessageDescriptor *desc,
 				return BAD(w, at,
 					   "%s: %s value runs past "
 					   "the end, %zu bytes left",
-					   fn, wire_type_names[wt],
+					   FN, wire_type_names[wt],
 					   (size_t)(end - p));
 			break;
 		case PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED:
 			n = dec_wire_varint(p, (size_t)(end - p), &vlen);
 			if (n == 0)
 				return BAD(w, at,
-					   "%s: length runs past the end", fn);
+					   "%s: length runs past the end", FN);
 			if (n < 0 || n > 5 || vlen > INT_MAX)
 				return BAD(w, at,
-					   "%s: length prefix is too long", fn);
+					   "%s: length prefix is too long", FN);
 			if (vlen > (uint64_t)(end - p - n))
 				return BAD(w, at,
 					   "%s: length %" PRIu64
 					   " runs past the end, %zu bytes left",
-					   fn, vlen, (size_t)(end - p - n));
+					   FN, vlen, (size_t)(end - p - n));
 			skip = (size_t)n + (size_t)vlen;
 			break;
 		default:
 			return BAD(w, at, "%s: wire type %s is not supported",
-				   fn, wire_type_names[wt]);
+				   FN, wire_type_names[wt]);
 		}
 
 		if (f && f->type != PROTOBUF_C_TYPE_BOOL &&
@@ -259,7 +269,7 @@ static int walk_msg(struct walk *w, const ProtobufCMessageDescriptor *desc,
 			return BAD(w, at,
 				   "%s: wire type %s where %s is "
 				   "expected",
-				   fn, wire_type_names[wt],
+				   FN, wire_type_names[wt],
 				   wire_type_names[wire_type_of(f->type)]);
 
 		if (f && wt == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED) {
@@ -286,10 +296,10 @@ static int walk_msg(struct walk *w, const ProtobufCMessageDescriptor *desc,
 					ret = report(w, at,
 						     "%s: string holds "
 						     "a NUL byte at byte %zu",
-						     fn,
+						     FN,
 						     (size_t)(nul - w->base));
 			} else if (is_packable(f->type)) {
-				ret = check_packed(w, fn, f, body,
+				ret = check_packed(w, fno, f, body,
 						   (size_t)vlen);
 			}
 			if (ret)
