@@ -9,15 +9,12 @@
  * refer to it by offset (the buffer moves while it grows).
  *
  * apply (the writer thread, in the transaction):
- *   - an OK outcome above its partition's high offset cannot have a row
- *     yet: it is queued for a plain multi-row INSERT, JS_CHUNK rows a
- *     statement (a loud error should the database hold the row after
- *     all); the rest of the queue at the end goes in statements of
- *     JS_TAIL rows, then of 1;
- *   - a reapplied OK outcome (a replay, xform.h) is queued the same way
- *     for multi-row upserts (ON CONFLICT DO UPDATE: its row may exist; a
+ *   - an OK outcome is queued for multi-row upserts (xf_rows_write; ON
+ *     CONFLICT DO UPDATE: a reapplied one's row may exist, and so may a
+ *     new one's when the checkpoint was reset or another instance wrote
+ *     it; an upsert that finds no row costs what an INSERT does). A
  *     statement never holds the same coordinates twice, which PostgreSQL
- *     would refuse);
+ *     would refuse;
  *   - a reapplied quarantined outcome deletes its row, if any (the core
  *     writes its rawzone_quarantine row in the same transaction).
  * Nothing is derived from rawzone_events, so no replay needs more than its
@@ -50,8 +47,6 @@
 #include <string.h>
 
 #define JS_COMPONENT "json"
-#define JS_CHUNK 128 /* rows per multi-row statement */
-#define JS_TAIL 16   /* ... for the rest of a batch, before single rows */
 
 #define JS_COLS                                                                \
 	"topic, kafka_partition, kafka_offset, schema_id, message_type, key, " \
@@ -74,11 +69,6 @@ static const ProtobufCMessageDescriptor *const messages[] = {
 
 #define NMESSAGES (sizeof(messages) / sizeof(messages[0]))
 
-/* The multi-row statements, by rows per statement. */
-static const int put_rows[] = {JS_CHUNK, JS_TAIL, 1};
-
-#define NPUT (sizeof(put_rows) / sizeof(put_rows[0]))
-
 /* One outcome's work: a row to write, or (del) a row to delete. Offsets
  * are into the prepared batch's text. */
 struct row {
@@ -99,9 +89,8 @@ struct prep {
 
 struct js_state {
 	/* apply's: the statements */
-	struct xf_stmt *put[NPUT]; /* plain INSERTs of put_rows[i] rows */
-	struct xf_stmt *ups[NPUT]; /* upserts of put_rows[i] rows */
-	struct xf_stmt *del;	   /* a row, by key */
+	struct xf_rows put;  /* upserts */
+	struct xf_stmt *del; /* a row, by key */
 	/* prepare's and release's */
 	struct arena *msg; /* one record's unpacked message */
 	struct prep *free;
@@ -303,30 +292,26 @@ static void bind_row(struct xf_stmt *s, int b, const struct prep *pp,
 	xf_stmt_text(s, b + 8, pp->text.p + r->body, r->body_len);
 }
 
-/* Rows queued for one kind of statement (@stmts: put or ups). */
+/* Rows queued for the upserts. */
 struct queue {
-	struct xf_stmt *const *stmts;
-	const struct row *q[JS_CHUNK];
+	struct xf_rows *rows;
+	const struct prep *pp;
+	const struct row *q[XF_ROWS_CHUNK];
 	size_t n;
 };
 
-/* Write the @n first rows of @qu in as few statements as the sizes of
- * put_rows allow, and empty it. */
-static int flush(struct queue *qu, const struct prep *pp)
+static void bind_queued(void *qu, struct xf_stmt *s, int first, size_t i)
 {
-	size_t i = 0, k, s, rows;
-	int ret = 0;
+	const struct queue *q = qu;
 
-	for (s = 0; s < NPUT && ret == 0; s++) {
-		rows = (size_t)put_rows[s];
-		while (qu->n - i >= rows && ret == 0) {
-			for (k = 0; k < rows; k++)
-				bind_row(qu->stmts[s], (int)k * JS_NCOLS, pp,
-					 qu->q[i + k]);
-			ret = xf_stmt_exec(qu->stmts[s]);
-			i += rows;
-		}
-	}
+	bind_row(s, first - 1, q->pp, q->q[i]);
+}
+
+/* Write the rows of @qu and empty it. */
+static int flush(struct queue *qu)
+{
+	int ret = xf_rows_write(qu->rows, qu->n, bind_queued, qu);
+
 	qu->n = 0;
 	return ret;
 }
@@ -335,29 +320,24 @@ static int js_apply(void *state, void *prep)
 {
 	struct js_state *st = state;
 	const struct prep *pp = prep;
-	/* Outcomes above their partition's high offset, whose rows cannot
-	 * exist yet; and reapplied ones, whose rows may. */
-	struct queue ins = {.stmts = st->put}, ups = {.stmts = st->ups};
+	struct queue qu = {.rows = &st->put, .pp = pp};
 	size_t i;
 	int ret = 0;
 
 	for (i = 0; i < pp->nrows && ret == 0; i++) {
 		const struct row *r = &pp->rows[i];
-		struct queue *qu = r->o->reapplied ? &ups : &ins;
 
 		if (r->del) {
 			xf_bind_key(st->del, 1, r->o);
 			ret = xf_stmt_exec(st->del);
 			continue;
 		}
-		qu->q[qu->n++] = r;
-		if (qu->n == JS_CHUNK)
-			ret = flush(qu, pp);
+		qu.q[qu.n++] = r;
+		if (qu.n == XF_ROWS_CHUNK)
+			ret = flush(&qu);
 	}
 	if (ret == 0)
-		ret = flush(&ins, pp);
-	if (ret == 0)
-		ret = flush(&ups, pp);
+		ret = flush(&qu);
 	return ret;
 }
 
@@ -367,14 +347,10 @@ static void js_close(void *state)
 {
 	struct js_state *st = state;
 	struct prep *pp;
-	size_t i;
 
 	if (!st)
 		return;
-	for (i = 0; i < NPUT; i++) {
-		xf_stmt_free(st->put[i]);
-		xf_stmt_free(st->ups[i]);
-	}
+	xf_rows_free(&st->put);
 	xf_stmt_free(st->del);
 	arena_free(st->msg);
 	while ((pp = st->free)) {
@@ -412,7 +388,6 @@ static int create_table(struct xf_sink *sink)
 static int js_open(struct xf_sink *sink, void **state)
 {
 	struct js_state *st;
-	size_t i;
 	int ret;
 
 	*state = NULL;
@@ -427,15 +402,8 @@ static int js_open(struct xf_sink *sink, void **state)
 		diag_err("json transform: out of memory");
 		goto out_close;
 	}
-	for (i = 0; i < NPUT && ret == 0; i++) {
-		ret = xf_stmt_prepare_insert(sink, XF_JSON_TABLE, JS_COLS,
-					     JS_NCOLS, put_rows[i], "",
-					     &st->put[i]);
-		if (ret == 0)
-			ret = xf_stmt_prepare_insert(
-				sink, XF_JSON_TABLE, JS_COLS, JS_NCOLS,
-				put_rows[i], JS_UPDATE, &st->ups[i]);
-	}
+	ret = xf_rows_prepare(sink, XF_JSON_TABLE, JS_COLS, JS_NCOLS, JS_UPDATE,
+			      &st->put);
 	if (ret == 0)
 		ret = xf_stmt_prepare(sink,
 				      "DELETE FROM " XF_JSON_TABLE

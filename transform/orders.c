@@ -7,11 +7,12 @@
  * batch.
  *
  * apply (the writer thread, in the transaction):
- *   1. the events in order: rows of outcomes above their partition's high
- *      offset cannot exist yet, so they go ORD_CHUNK at a time into one
- *      multi-row plain INSERT (SQLite runs one upsert statement per row
- *      about twice as slow); a reapplied outcome (xform.h) is upserted at
- *      once instead, after looking up the row it replaces: if that row was
+ *   1. the events in order: outcomes above their partition's high offset
+ *      go into multi-row upserts (xf_rows_write: a row of theirs exists
+ *      only if the checkpoint was reset or another instance wrote the
+ *      same record, and an upsert that finds none costs what an INSERT
+ *      does); a reapplied outcome (xform.h) is upserted at once instead,
+ *      after looking up the row it replaces: if that row was
  *      the source of its order's orders row and the new outcome may no
  *      longer be the greatest - it is quarantined, belongs to another
  *      order, or moved back in time - the order is marked for
@@ -45,7 +46,6 @@
 #include <string.h>
 
 #define ORD_COMPONENT "orders"
-#define ORD_CHUNK 128 /* rows per multi-row statement */
 #define ORD_RECOMPUTE "rawzone_orders_recompute" /* a temporary table */
 
 #define EVENT_COLS                                                             \
@@ -156,18 +156,17 @@ struct prep {
 
 struct ord_state {
 	/* apply's: the statements */
-	struct xf_stmt *put_events; /* ORD_CHUNK order_events inserts */
-	struct xf_stmt *put_event;  /* one order_events upsert */
-	struct xf_stmt *old_event;  /* the row of a key (same_event) */
-	struct xf_stmt *del_event;  /* delete a row, by key */
-	struct xf_stmt *is_source;  /* is this key the source of the order? */
-	struct xf_stmt *put_orders; /* ORD_CHUNK conditional orders upserts */
-	struct xf_stmt *put_order;  /* one */
-	struct xf_stmt *set_order;  /* unconditional upsert of orders */
-	struct xf_stmt *del_order;  /* delete an orders row */
-	struct xf_stmt *rc_clear;   /* empty the recomputation table */
-	struct xf_stmt *rc_add;	    /* add an order_id to it */
-	struct xf_stmt *rc_scan;    /* the events of its orders */
+	struct xf_rows put_events; /* order_events upserts */
+	struct xf_stmt *put_event; /* one order_events upsert */
+	struct xf_stmt *old_event; /* the row of a key (same_event) */
+	struct xf_stmt *del_event; /* delete a row, by key */
+	struct xf_stmt *is_source; /* is this key the source of the order? */
+	struct xf_rows put_orders; /* conditional orders upserts */
+	struct xf_stmt *set_order; /* unconditional upsert of orders */
+	struct xf_stmt *del_order; /* delete an orders row */
+	struct xf_stmt *rc_clear;  /* empty the recomputation table */
+	struct xf_stmt *rc_add;	   /* add an order_id to it */
+	struct xf_stmt *rc_scan;   /* the events of its orders */
 	/* prepare's and release's */
 	struct arena *msg; /* one record's unpacked message */
 	struct prep *free;
@@ -541,25 +540,10 @@ static void bind_event(struct xf_stmt *s, int b, const struct ev *ev)
 		xf_stmt_int64(s, b + 13, o->timestamp);
 }
 
-/* Write the @n queued rows @q - outcomes above their partition's high
- * offset, so no row of their coordinates exists: a plain INSERT, cheaper
- * than an upsert, and a loud error should the database say otherwise -
- * one statement for a full chunk, else one upsert per row. */
-static int put_events(struct ord_state *st, const struct ev *const *q, size_t n)
+/* xf_rows_write's binder of the @i-th queued event. */
+static void bind_queued_event(void *q, struct xf_stmt *s, int first, size_t i)
 {
-	size_t i;
-	int ret = 0;
-
-	if (n == ORD_CHUNK) {
-		for (i = 0; i < n; i++)
-			bind_event(st->put_events, (int)i * EVENT_NCOLS, q[i]);
-		return xf_stmt_exec(st->put_events);
-	}
-	for (i = 0; i < n && ret == 0; i++) {
-		bind_event(st->put_event, 0, q[i]);
-		ret = xf_stmt_exec(st->put_event);
-	}
-	return ret;
+	bind_event(s, first - 1, ((const struct ev *const *)q)[i]);
 }
 
 static bool col_is(struct xf_stmt *s, int col, struct str v)
@@ -648,9 +632,10 @@ static int replace_old(struct ord_state *st, struct prep *pp,
 	return xf_stmt_exec(st->del_event);
 }
 
+/* The events in order (step 1 above). */
 static int write_events(struct ord_state *st, struct prep *pp)
 {
-	const struct ev *q[ORD_CHUNK];
+	const struct ev *q[XF_ROWS_CHUNK];
 	size_t i, k = 0, nq = 0;
 	int ret = 0;
 
@@ -666,8 +651,9 @@ static int write_events(struct ord_state *st, struct prep *pp)
 		ev = &pp->evs[k++];
 		if (!o->reapplied) {
 			q[nq++] = ev;
-			if (nq == ORD_CHUNK) {
-				ret = put_events(st, q, nq);
+			if (nq == XF_ROWS_CHUNK) {
+				ret = xf_rows_write(&st->put_events, nq,
+						    bind_queued_event, q);
 				nq = 0;
 			}
 			continue;
@@ -683,7 +669,7 @@ static int write_events(struct ord_state *st, struct prep *pp)
 		}
 	}
 	if (ret == 0)
-		ret = put_events(st, q, nq);
+		ret = xf_rows_write(&st->put_events, nq, bind_queued_event, q);
 	return ret;
 }
 
@@ -706,6 +692,13 @@ static void bind_order(struct xf_stmt *s, int b, const struct ord *o)
 	bind_str(s, b + 8, c->topic);
 	xf_stmt_int64(s, b + 9, c->partition);
 	xf_stmt_int64(s, b + 10, c->offset);
+}
+
+/* xf_rows_write's binder of the @i-th sorted order. */
+static void bind_sorted_order(void *sorted, struct xf_stmt *s, int first,
+			      size_t i)
+{
+	bind_order(s, first - 1, ((struct ord *const *)sorted)[i]);
 }
 
 /* Derive the rows of the orders marked for recomputation again from all
@@ -774,7 +767,7 @@ static int recompute(struct ord_state *st, struct prep *pp)
  * entries): sorted[] is rebuilt from indices, not pointers. */
 static int write_orders(struct ord_state *st, struct prep *pp)
 {
-	size_t i, n = 0, k;
+	size_t i, n = 0;
 	int ret = 0;
 
 	if (pp->nrecompute) {
@@ -788,17 +781,7 @@ static int write_orders(struct ord_state *st, struct prep *pp)
 		if (o->has && !o->recompute)
 			pp->sorted[n++] = o;
 	}
-	for (i = 0; i + ORD_CHUNK <= n && ret == 0; i += ORD_CHUNK) {
-		for (k = 0; k < ORD_CHUNK; k++)
-			bind_order(st->put_orders, (int)k * ORDER_NCOLS,
-				   pp->sorted[i + k]);
-		ret = xf_stmt_exec(st->put_orders);
-	}
-	for (; i < n && ret == 0; i++) {
-		bind_order(st->put_order, 0, pp->sorted[i]);
-		ret = xf_stmt_exec(st->put_order);
-	}
-	return ret;
+	return xf_rows_write(&st->put_orders, n, bind_sorted_order, pp->sorted);
 }
 
 static int ord_apply(void *state, void *prep)
@@ -824,13 +807,12 @@ static void ord_close(void *state)
 
 	if (!st)
 		return;
-	xf_stmt_free(st->put_events);
+	xf_rows_free(&st->put_events);
 	xf_stmt_free(st->put_event);
 	xf_stmt_free(st->old_event);
 	xf_stmt_free(st->del_event);
 	xf_stmt_free(st->is_source);
-	xf_stmt_free(st->put_orders);
-	xf_stmt_free(st->put_order);
+	xf_rows_free(&st->put_orders);
 	xf_stmt_free(st->set_order);
 	xf_stmt_free(st->del_order);
 	xf_stmt_free(st->rc_clear);
@@ -912,21 +894,16 @@ static int ord_open(struct xf_sink *sink, void **state)
 		diag_err("orders transform: out of memory");
 		goto out_close;
 	}
-	ret = xf_stmt_prepare_insert(sink, "order_events", EVENT_COLS,
-				     EVENT_NCOLS, ORD_CHUNK, "",
-				     &st->put_events);
+	ret = xf_rows_prepare(sink, "order_events", EVENT_COLS, EVENT_NCOLS,
+			      EVENT_UPDATE, &st->put_events);
 	if (ret == 0)
 		ret = xf_stmt_prepare_insert(sink, "order_events", EVENT_COLS,
 					     EVENT_NCOLS, 1, EVENT_UPDATE,
 					     &st->put_event);
 	if (ret == 0)
-		ret = xf_stmt_prepare_insert(
-			sink, "orders", ORDER_COLS, ORDER_NCOLS, ORD_CHUNK,
-			ORDER_UPDATE ORDER_WHERE, &st->put_orders);
-	if (ret == 0)
-		ret = xf_stmt_prepare_insert(
-			sink, "orders", ORDER_COLS, ORDER_NCOLS, 1,
-			ORDER_UPDATE ORDER_WHERE, &st->put_order);
+		ret = xf_rows_prepare(sink, "orders", ORDER_COLS, ORDER_NCOLS,
+				      ORDER_UPDATE ORDER_WHERE,
+				      &st->put_orders);
 	if (ret == 0)
 		ret = xf_stmt_prepare_insert(sink, "orders", ORDER_COLS,
 					     ORDER_NCOLS, 1, ORDER_UPDATE,

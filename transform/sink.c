@@ -183,6 +183,55 @@ int xf_stmt_prepare_insert(struct xf_sink *sink, const char *table,
 	return ret;
 }
 
+static const int rows_sizes[] = {XF_ROWS_CHUNK, XF_ROWS_TAIL, 1};
+
+int xf_rows_prepare(struct xf_sink *s, const char *table, const char *cols,
+		    int ncols, const char *tail, struct xf_rows *out)
+{
+	size_t i;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->ncols = ncols;
+	for (i = 0; i < 3 && ret == 0; i++)
+		ret = xf_stmt_prepare_insert(s, table, cols, ncols,
+					     rows_sizes[i], tail, &out->s[i]);
+	if (ret < 0)
+		xf_rows_free(out);
+	return ret;
+}
+
+void xf_rows_free(struct xf_rows *r)
+{
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		xf_stmt_free(r->s[i]);
+		r->s[i] = NULL;
+	}
+}
+
+int xf_rows_write(struct xf_rows *r, size_t n,
+		  void (*bind)(void *ctx, struct xf_stmt *st, int first,
+			       size_t i),
+		  void *ctx)
+{
+	size_t done = 0, k, rows;
+	int sz, ret = 0;
+
+	for (sz = 0; sz < 3 && ret == 0; sz++) {
+		rows = (size_t)rows_sizes[sz];
+		while (n - done >= rows && ret == 0) {
+			for (k = 0; k < rows; k++)
+				bind(ctx, r->s[sz], 1 + (int)k * r->ncols,
+				     done + k);
+			ret = xf_stmt_exec(r->s[sz]);
+			done += rows;
+		}
+	}
+	return ret;
+}
+
 void xf_stmt_free(struct xf_stmt *st)
 {
 	if (!st)
