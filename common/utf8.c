@@ -56,7 +56,8 @@ bool utf8_valid(const void *s, size_t len, size_t *bad_at)
 		n = utf8_seq_len(p, (size_t)(end - p));
 		if (n == 0) {
 			if (bad_at)
-				*bad_at = (size_t)(p - (const unsigned char *)s);
+				*bad_at =
+					(size_t)(p - (const unsigned char *)s);
 			return false;
 		}
 		p += n;

@@ -405,12 +405,7 @@ static int js_open(struct xf_sink *sink, void **state)
 	ret = xf_rows_prepare(sink, XF_JSON_TABLE, JS_COLS, JS_NCOLS, JS_UPDATE,
 			      &st->put);
 	if (ret == 0)
-		ret = xf_stmt_prepare(sink,
-				      "DELETE FROM " XF_JSON_TABLE
-				      " WHERE topic = ? AND "
-				      "kafka_partition = ? AND "
-				      "kafka_offset = ?",
-				      &st->del);
+		ret = xf_prepare_delete(sink, XF_JSON_TABLE, &st->del);
 	if (ret < 0)
 		goto out_close;
 	*state = st;

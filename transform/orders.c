@@ -919,11 +919,7 @@ static int ord_open(struct xf_sink *sink, void **state)
 				      "kafka_offset = ?",
 				      &st->old_event);
 	if (ret == 0)
-		ret = xf_stmt_prepare(sink,
-				      "DELETE FROM order_events "
-				      "WHERE topic = ? AND kafka_partition = ? "
-				      "AND kafka_offset = ?",
-				      &st->del_event);
+		ret = xf_prepare_delete(sink, "order_events", &st->del_event);
 	if (ret == 0)
 		ret = xf_stmt_prepare(sink,
 				      "SELECT 1 FROM orders WHERE order_id = ? "

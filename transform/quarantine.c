@@ -61,11 +61,7 @@ int xf_quar_open(struct xf_sink *sink, struct xf_quar **out)
 			      "detail = excluded.detail",
 			      &q->put);
 	if (ret == 0)
-		ret = xf_stmt_prepare(sink,
-				      "DELETE FROM " XF_Q_TABLE " WHERE "
-				      "topic = ? AND kafka_partition = ? AND "
-				      "kafka_offset = ?",
-				      &q->del);
+		ret = xf_prepare_delete(sink, XF_Q_TABLE, &q->del);
 	if (ret < 0) {
 		xf_quar_close(q);
 		return ret;

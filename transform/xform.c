@@ -6,6 +6,7 @@
 #include "transform/json.h"
 #include "transform/orders.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -77,4 +78,17 @@ void xf_bind_key(struct xf_stmt *s, int first, const struct xf_outcome *o)
 	xf_stmt_text(s, first, o->src->topic, o->src->topic_len);
 	xf_stmt_int64(s, first + 1, o->src->partition);
 	xf_stmt_int64(s, first + 2, o->offset);
+}
+
+int xf_prepare_delete(struct xf_sink *sink, const char *table,
+		      struct xf_stmt **out)
+{
+	char sql[256];
+
+	if (snprintf(sql, sizeof(sql),
+		     "DELETE FROM %s WHERE topic = ? AND kafka_partition = ? "
+		     "AND kafka_offset = ?",
+		     table) >= (int)sizeof(sql))
+		return -ENAMETOOLONG;
+	return xf_stmt_prepare(sink, sql, out);
 }

@@ -59,6 +59,11 @@ struct xf_outcome {
  * kafka_offset), the key of every row, to parameters @first..@first+2. */
 void xf_bind_key(struct xf_stmt *s, int first, const struct xf_outcome *o);
 
+/* xf_prepare_delete - "DELETE FROM @table WHERE <the coordinates>", the
+ * parameters bound with xf_bind_key(s, 1, o). */
+int xf_prepare_delete(struct xf_sink *sink, const char *table,
+		      struct xf_stmt **out);
+
 /* The outcomes of one transaction for one transform, in decoded-log order
  * per partition. Coordinates are unique within a batch: when a replay put
  * the same coordinates twice into one batch, only the later outcome is

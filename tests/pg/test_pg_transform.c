@@ -269,47 +269,6 @@ static void terminated(void)
 
 /* --- collation ----------------------------------------------------------- */
 
-static struct log_dir *topic_log(const char *dir, const char *topic)
-{
-	struct log_dir_opts o = {
-		.zone = LOG_ZONE_DECODED,
-		.partition = 0,
-		.segment_bytes = 1 << 20,
-		.max_record = 1u << 20,
-	};
-	struct log_recovery r;
-	struct log_dir *d;
-	char path[PATH_MAX];
-
-	CHECK_OK(layout_part_dir(path, sizeof(path), dir, LAYOUT_DECODED, topic,
-				 0));
-	CHECK_OK(log_dir_open(path, &o, &d));
-	CHECK_OK(log_dir_recover(d, NULL, &r));
-	return d;
-}
-
-static void topic_frontier(const char *dir, struct log_dir *d,
-			   const char *topic)
-{
-	struct log_ck ck = {0};
-	struct log_ck_entry *e;
-	struct log_pos end;
-	char path[PATH_MAX];
-	int ret;
-
-	CHECK_OK(log_dir_sync(d));
-	end = log_dir_end(d);
-	TEST_FMT(path, "%s/%s", dir, LAYOUT_DECODE_CKPT);
-	ret = log_ck_load(path, &ck);
-	CHECK(ret == 0 || ret == -ENOENT);
-	e = log_ck_put(&ck, topic, 0);
-	CHECK(e);
-	e->v[DEC_CK_OUT_SEG] = end.seg;
-	e->v[DEC_CK_OUT_POS] = end.pos;
-	CHECK_OK(log_ck_save(path, &ck));
-	log_ck_free(&ck);
-}
-
 /* The orders row of "tie" after applying topics @first then @second
  * (each in its own run: its own batch), or both at once (@second NULL),
  * into @sink. */
@@ -330,17 +289,18 @@ static void collation_run(const char *name, const char *sink, const char *first,
 	CHECK(mkdir(dir, 0700) == 0);
 	TEST_FMT(conf, "%s/c.conf", dir);
 	conf_url(conf, dir, sink, "1000", extra);
-	da = topic_log(dir, "a");
-	db = topic_log(dir, "B");
+	da = xt_topic_open(dir, "a", 0, 1 << 20);
+	db = xt_topic_open(dir, "B", 0, 1 << 20);
 	xt_ok(da, 5, 1700000000000, 3, &ea);
 	xt_ok(db, 5, 1700000000000, 3, &eb);
-	topic_frontier(dir, strcmp(first, "a") == 0 ? da : db, first);
+	xt_topic_frontier(dir, first, strcmp(first, "a") == 0 ? da : db, 0);
 	if (second) {
 		CHECK_OK(xt_run(conf, NULL, 0));
-		topic_frontier(dir, strcmp(second, "a") == 0 ? da : db, second);
+		xt_topic_frontier(dir, second,
+				  strcmp(second, "a") == 0 ? da : db, 0);
 	} else {
-		topic_frontier(dir, strcmp(first, "a") == 0 ? db : da,
-			       strcmp(first, "a") == 0 ? "B" : "a");
+		xt_topic_frontier(dir, strcmp(first, "a") == 0 ? "B" : "a",
+				  strcmp(first, "a") == 0 ? db : da, 0);
 	}
 	CHECK_OK(xt_run(conf, NULL, 0));
 	log_dir_close(da);

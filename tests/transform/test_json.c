@@ -62,28 +62,6 @@ static const char *const type_names[] = {"TYPE_UNSPECIFIED", "CREATED", "PAID",
 
 /* --- writing decoded logs ------------------------------------------------ */
 
-static struct log_dir *part_open(const char *dir, const char *topic,
-				 int32_t partition, uint64_t segment_bytes)
-{
-	struct log_dir_opts o = {
-		.zone = LOG_ZONE_DECODED,
-		.partition = partition,
-		.segment_bytes = segment_bytes,
-		.index_interval = 0,
-		.max_record = 1u << 20,
-		.keyed = false,
-	};
-	struct log_recovery r;
-	struct log_dir *d;
-	char path[PATH_MAX];
-
-	CHECK_OK(layout_part_dir(path, sizeof(path), dir, LAYOUT_DECODED, topic,
-				 partition));
-	CHECK_OK(log_dir_open(path, &o, &d));
-	CHECK_OK(log_dir_recover(d, NULL, &r));
-	return d;
-}
-
 /* Append a record with key @key of @klen bytes (NULL: a null key). */
 static void put(struct log_dir *d, int64_t offset, int64_t ts, uint8_t type,
 		const void *value, size_t len, const void *key, size_t klen)
@@ -115,36 +93,14 @@ static void put_ok_raw(struct log_dir *d, int64_t offset, int64_t ts,
 	put(d, offset, ts, LOG_DEC_OK, val, vlen, key, klen);
 }
 
-static void frontier(const char *dir, const char *topic, struct log_dir *d,
-		     int32_t partition)
-{
-	struct log_ck ck = {0};
-	struct log_ck_entry *e;
-	struct log_pos end;
-	char path[PATH_MAX];
-	int ret;
-
-	CHECK_OK(log_dir_sync(d));
-	end = log_dir_end(d);
-	TEST_FMT(path, "%s/%s", dir, LAYOUT_DECODE_CKPT);
-	ret = log_ck_load(path, &ck);
-	CHECK(ret == 0 || ret == -ENOENT);
-	e = log_ck_put(&ck, topic, partition);
-	CHECK(e);
-	e->v[DEC_CK_OUT_SEG] = end.seg;
-	e->v[DEC_CK_OUT_POS] = end.pos;
-	CHECK_OK(log_ck_save(path, &ck));
-	log_ck_free(&ck);
-}
-
 static void frontiers(void)
 {
 	int j;
 
 	for (j = 0; j < NJ; j++)
-		frontier(data_dir, jparts[j].topic, jparts[j].d,
-			 jparts[j].partition);
-	frontier(data_dir, "orders", orders_log, 0);
+		xt_topic_frontier(data_dir, jparts[j].topic, jparts[j].d,
+				  jparts[j].partition);
+	xt_topic_frontier(data_dir, "orders", orders_log, 0);
 }
 
 /* An OK outcome of json partition @j with key @key (@klen bytes, NULL: a
@@ -744,10 +700,10 @@ static void check_orders_as_json(void)
 	sqlite3 *h;
 
 	TEST_FMT(dir, "%s/oj", data_dir);
-	d = part_open(dir, "orders", 0, 64 << 10);
+	d = xt_topic_open(dir, "orders", 0, 64 << 10);
 	xt_ok(d, 0, TS0, 1, &ev);
 	xt_q(d, 1, TS0, LOG_DEC_TOO_LARGE, true, 1, "too large");
-	frontier(dir, "orders", d, 0);
+	xt_topic_frontier(dir, "orders", d, 0);
 	TEST_FMT(conf, "%s/oj.conf", dir);
 	TEST_FMT(db, "%s/oj.db", dir);
 	xt_conf(conf, dir, db, ex);
@@ -780,11 +736,11 @@ static void check_refused(const char *name, const char *msg, const void *body,
 	sqlite3 *h;
 
 	TEST_FMT(dir, "%s/%s", data_dir, name);
-	d = part_open(dir, "payments", 0, 64 << 10);
+	d = xt_topic_open(dir, "payments", 0, 64 << 10);
 	xt_ok(d, 0, TS0, 3, &ev);
 	xt_q(d, 1, TS0, LOG_DEC_INVALID, true, 3, "invalid");
 	put_ok_raw(d, 2, TS0, 7, msg, body, blen, "k", 1);
-	frontier(dir, "payments", d, 0);
+	xt_topic_frontier(dir, "payments", d, 0);
 	TEST_FMT(conf, "%s/%s.conf", dir, name);
 	TEST_FMT(db, "%s/%s.db", dir, name);
 	xt_conf(conf, dir, db, ex);
@@ -808,10 +764,10 @@ int main(void)
 	snprintf(data_dir, sizeof(data_dir), "%s", test_tmpdir("xf-json"));
 	check_keys();
 	for (j = 0; j < NJ; j++)
-		jparts[j].d =
-			part_open(data_dir, jparts[j].topic,
-				  jparts[j].partition, jparts[j].segment_bytes);
-	orders_log = part_open(data_dir, "orders", 0, 64 << 10);
+		jparts[j].d = xt_topic_open(data_dir, jparts[j].topic,
+					    jparts[j].partition,
+					    jparts[j].segment_bytes);
+	orders_log = xt_topic_open(data_dir, "orders", 0, 64 << 10);
 	check_mapping();
 	TEST_FMT(conf, "%s/rawzone.conf", data_dir);
 	TEST_FMT(db, "%s/main.db", data_dir);

@@ -52,11 +52,13 @@ struct xt_ev {
 	int32_t qty[4];
 };
 
-/* xt_part_open - the decoded log of (XT_TOPIC, @partition) under
- * @data_dir, ready to append (recovered if it exists). */
-static inline struct log_dir *xt_part_open(const char *data_dir,
-					   int32_t partition,
-					   uint64_t segment_bytes)
+/* xt_topic_open - the decoded log of (@topic, @partition) under
+ * @data_dir, ready to append (recovered if it exists); xt_part_open for
+ * XT_TOPIC. */
+static inline struct log_dir *xt_topic_open(const char *data_dir,
+					    const char *topic,
+					    int32_t partition,
+					    uint64_t segment_bytes)
 {
 	struct log_dir_opts o = {
 		.zone = LOG_ZONE_DECODED,
@@ -71,10 +73,17 @@ static inline struct log_dir *xt_part_open(const char *data_dir,
 	char dir[PATH_MAX];
 
 	CHECK_OK(layout_part_dir(dir, sizeof(dir), data_dir, LAYOUT_DECODED,
-				 XT_TOPIC, partition));
+				 topic, partition));
 	CHECK_OK(log_dir_open(dir, &o, &d));
 	CHECK_OK(log_dir_recover(d, NULL, &r));
 	return d;
+}
+
+static inline struct log_dir *xt_part_open(const char *data_dir,
+					   int32_t partition,
+					   uint64_t segment_bytes)
+{
+	return xt_topic_open(data_dir, XT_TOPIC, partition, segment_bytes);
 }
 
 /* xt_pack - @ev as packed orders.v3 bytes into @buf; returns the length. */
@@ -171,8 +180,8 @@ static inline struct log_pos xt_q(struct log_dir *d, int64_t offset, int64_t ts,
 
 /* xt_frontier - make @d durable and set decode.ckpt's decoded-log end of
  * (XT_TOPIC, @partition) to its end. */
-static inline void xt_frontier(const char *data_dir, struct log_dir *d,
-			       int32_t partition)
+static inline void xt_topic_frontier(const char *data_dir, const char *topic,
+				     struct log_dir *d, int32_t partition)
 {
 	struct log_ck ck = {0};
 	struct log_ck_entry *e;
@@ -185,12 +194,18 @@ static inline void xt_frontier(const char *data_dir, struct log_dir *d,
 	TEST_FMT(path, "%s/%s", data_dir, LAYOUT_DECODE_CKPT);
 	ret = log_ck_load(path, &ck);
 	CHECK(ret == 0 || ret == -ENOENT);
-	e = log_ck_put(&ck, XT_TOPIC, partition);
+	e = log_ck_put(&ck, topic, partition);
 	CHECK(e);
 	e->v[DEC_CK_OUT_SEG] = end.seg;
 	e->v[DEC_CK_OUT_POS] = end.pos;
 	CHECK_OK(log_ck_save(path, &ck));
 	log_ck_free(&ck);
+}
+
+static inline void xt_frontier(const char *data_dir, struct log_dir *d,
+			       int32_t partition)
+{
+	xt_topic_frontier(data_dir, XT_TOPIC, d, partition);
 }
 
 /* Generated data: @n outcomes over @nparts partitions (offsets 0.. per
