@@ -333,7 +333,7 @@ static void sq(sqlite3 *db, const char *sql)
 /* transform/sqlite.c's pragmas */
 #define PRAGMAS                                                                \
 	"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "                 \
-	"PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536"
+	"PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768"
 
 /* Insert @rows into a fresh database @path made with @pragmas (after
  * page_size=@page) and @ddl, @multi rows per INSERT, one transaction per

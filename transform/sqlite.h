@@ -23,7 +23,7 @@
 #include "transform/sink.h"
 
 #define XF_SQLITE_BUSY_MS 10000
-#define XF_SQLITE_CACHE_KIB (64 * 1024) /* page cache of the connection */
+#define XF_SQLITE_CACHE_KIB (32 * 1024) /* page cache of the connection */
 #define XF_SQLITE_PAGE_SIZE 16384	/* of a database transform creates */
 
 extern const struct xf_sink_ops xf_sqlite_ops;
