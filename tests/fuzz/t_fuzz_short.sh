@@ -5,4 +5,4 @@
 . "$(dirname "$0")/../lib.sh"
 
 command -v clang >/dev/null || { [ "${CI:-}" = true ] && fail "clang is missing"; skip "clang is not installed"; }
-O=$O "$TOP/tests/fuzz/run" "${FUZZ_SECONDS:-$(soak 300 8)}" || fail "a fuzz target found a problem"
+O=$O "$TOP/tests/fuzz/run" "${FUZZ_SECONDS:-$(soak 300 8)}" || fail "a fuzz target did not build or found a problem (see above)"
