@@ -168,12 +168,31 @@ start_stage() {
 	shift 2
 	"$BIN/rawzone-$name" -c "$conf" "$@" >>"$T/$name.log" 2>&1 &
 	STAGE_PID=$!
+	catches_sigterm "$STAGE_PID" "$BIN/rawzone-$name"
 	# Once: at exit, kill what of this shell's jobs still runs (not a
 	# list of pids, which the kernel may have given to others since).
 	if [ -z "${_stages_reaped:-}" ]; then
 		_stages_reaped=1
 		at_exit 'kill -9 $(jobs -pr) 2>/dev/null'
 	fi
+}
+
+# catches_sigterm PID PROGRAM: wait (10 s at most) until PID runs PROGRAM
+# and has its SIGTERM handler in place, or has exited. A stage stopped
+# before then would die of the signal (exit 143) instead of stopping
+# cleanly: a test whose condition already holds stops it at once.
+catches_sigterm() {
+	local pid=$1 prog i mask
+	prog=$(readlink -f "$2")
+	for ((i = 0; i < 1000; i++)); do
+		[ -d "/proc/$pid" ] || return 0
+		if [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$prog" ]; then
+			mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$pid/status" 2>/dev/null)
+			[ -n "$mask" ] && (((16#$mask >> 14) & 1)) && return 0
+		fi
+		sleep 0.01
+	done
+	fail "$2 (pid $pid) did not set up its SIGTERM handler within 10 s"
 }
 
 # stop_stage PID: SIGTERM and wait; fails the test on a non-zero exit.
