@@ -1,9 +1,10 @@
 /* log/crc32c.c - CRC32C: SSE4.2 instruction with three interleaved streams
  * on x86-64, slice-by-8 tables elsewhere.
  *
- * The hardware path splits long buffers into three lanes to hide the
- * instruction's 3-cycle latency and recombines the lane CRCs by shifting
- * them through zeros: crc(A|B) = crc(A) * x^(8|B|) mod P, xor crc(B).
+ * The hardware path splits buffers of 192 bytes and more into three lanes
+ * to hide the instruction's 3-cycle latency and recombines the lane CRCs
+ * by shifting them through zeros: crc(A|B) = crc(A) * x^(8|B|) mod P, xor
+ * crc(B), the multiplication done by byte tables.
  */
 #include "log/crc32c.h"
 
@@ -92,15 +93,61 @@ static uint32_t x8n_mod(size_t n)
 	return result;
 }
 
-#define LANE 4096 /* bytes per lane per round of the three-way loop */
+/* Lanes: records are mostly a few hundred bytes, so a buffer of 3 * SHORT
+ * bytes and up already runs three streams; long ones (segment scans)
+ * use long lanes, so that the recombination is rare. */
+#define LANE 4096
+#define SHORT 64
 
-static uint32_t lane_shift_k; /* x^(8*LANE) mod P, computed once */
-static pthread_once_t lane_once = PTHREAD_ONCE_INIT;
+/* Shifting a CRC through n zero bytes is multiplying it by x^(8n) mod P,
+ * a linear map: four byte tables hold it for a fixed n. */
+struct shift {
+	uint32_t t[4][256];
+};
 
-static void lane_init(void)
+static struct shift shift_long, shift_short;
+static pthread_once_t shift_once = PTHREAD_ONCE_INIT;
+
+static void shift_table(struct shift *s, size_t n)
 {
-	lane_shift_k = x8n_mod(LANE);
+	uint32_t k = x8n_mod(n), v;
+	int b;
+
+	for (b = 0; b < 4; b++)
+		for (v = 0; v < 256; v++)
+			s->t[b][v] = gf2_mul(v << (8 * b), k);
 }
+
+static void shift_init(void)
+{
+	shift_table(&shift_long, LANE);
+	shift_table(&shift_short, SHORT);
+}
+
+static inline uint32_t shift(const struct shift *s, uint32_t c)
+{
+	return s->t[0][c & 0xff] ^ s->t[1][(c >> 8) & 0xff] ^
+	       s->t[2][(c >> 16) & 0xff] ^ s->t[3][c >> 24];
+}
+
+/* Three streams over lanes of @lane bytes at @p, @p + lane, @p + 2 lane,
+ * combined: crc(A|B) = shift(crc(A), |B|) ^ crc(B) with crc(B) started
+ * from zero (the CRC is linear). */
+#define THREE_LANES(c0, p, lane, tab)                                          \
+	do {                                                                   \
+		uint64_t c1_ = 0, c2_ = 0, w0_, w1_, w2_;                      \
+		size_t i_;                                                     \
+		for (i_ = 0; i_ < (lane); i_ += 8) {                           \
+			memcpy(&w0_, (p) + i_, 8);                             \
+			memcpy(&w1_, (p) + (lane) + i_, 8);                    \
+			memcpy(&w2_, (p) + 2 * (lane) + i_, 8);                \
+			c0 = _mm_crc32_u64(c0, w0_);                           \
+			c1_ = _mm_crc32_u64(c1_, w1_);                         \
+			c2_ = _mm_crc32_u64(c2_, w2_);                         \
+		}                                                              \
+		c0 = shift(tab, (uint32_t)c0) ^ c1_;                           \
+		c0 = shift(tab, (uint32_t)c0) ^ c2_;                           \
+	} while (0)
 
 __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc,
 							    const void *buf,
@@ -108,43 +155,37 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc,
 {
 	const unsigned char *p = buf;
 	uint64_t c0 = ~crc;
+	uint32_t w4;
+	uint16_t w2;
 
-	while (len && ((uintptr_t)p & 7)) {
-		c0 = _mm_crc32_u8((uint32_t)c0, *p++);
-		len--;
+	if (len >= 3 * SHORT) {
+		pthread_once(&shift_once, shift_init);
+		for (; len >= 3 * LANE; p += 3 * LANE, len -= 3 * LANE)
+			THREE_LANES(c0, p, LANE, &shift_long);
+		for (; len >= 3 * SHORT; p += 3 * SHORT, len -= 3 * SHORT)
+			THREE_LANES(c0, p, SHORT, &shift_short);
 	}
-	if (len >= 3 * LANE) {
-		pthread_once(&lane_once, lane_init);
-		while (len >= 3 * LANE) {
-			uint64_t c1 = 0, c2 = 0, w0, w1, w2;
-			size_t i;
-
-			for (i = 0; i < LANE; i += 8) {
-				memcpy(&w0, p + i, 8);
-				memcpy(&w1, p + LANE + i, 8);
-				memcpy(&w2, p + 2 * LANE + i, 8);
-				c0 = _mm_crc32_u64(c0, w0);
-				c1 = _mm_crc32_u64(c1, w1);
-				c2 = _mm_crc32_u64(c2, w2);
-			}
-			/* crc(A|B) = shift(crc(A), |B|) ^ crc0(B) where
-			 * crc0 starts from zero: linearity of the CRC. */
-			c0 = gf2_mul((uint32_t)c0, lane_shift_k) ^ c1;
-			c0 = gf2_mul((uint32_t)c0, lane_shift_k) ^ c2;
-			p += 3 * LANE;
-			len -= 3 * LANE;
-		}
-	}
-	while (len >= 8) {
+	/* Unaligned loads cost nothing extra here. */
+	for (; len >= 8; p += 8, len -= 8) {
 		uint64_t w;
 
 		memcpy(&w, p, 8);
 		c0 = _mm_crc32_u64(c0, w);
-		p += 8;
-		len -= 8;
 	}
-	while (len--)
-		c0 = _mm_crc32_u8((uint32_t)c0, *p++);
+	if (len >= 4) {
+		memcpy(&w4, p, 4);
+		c0 = _mm_crc32_u32((uint32_t)c0, w4);
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		memcpy(&w2, p, 2);
+		c0 = _mm_crc32_u16((uint32_t)c0, w2);
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		c0 = _mm_crc32_u8((uint32_t)c0, *p);
 	return ~(uint32_t)c0;
 }
 
