@@ -8,7 +8,9 @@
 # payloads in memory) and `rawzone-decode --once` pinned to one CPU on a
 # fresh output (decoded and quarantine logs, fsync on). Prints a markdown
 # table of medians: records/s (wall), records/s per CPU second, peak RSS,
-# and the ratios to the bare loop.
+# and the ratios to the bare loop, both of the medians and the median of
+# each round's own ratio (bare and decode back to back: the steadier
+# figure on a machine whose speed drifts between rounds).
 #
 #   RECORDS=2000000 ROUNDS=3 bench/decode.sh
 set -euo pipefail
@@ -39,7 +41,7 @@ mkdir -p "$W/data"
 echo "raw zone: $(cat "$W/gen.out")" >&2
 
 . bench/lib.sh
-: >"$W/bare" ; : >"$W/dec" ; : >"$W/deccpu" ; : >"$W/rss"
+: >"$W/bare" ; : >"$W/dec" ; : >"$W/deccpu" ; : >"$W/rss" ; : >"$W/rwall" ; : >"$W/rcpu"
 for r in $(seq 1 "$ROUNDS"); do
 	taskset -c "$CPU" "$B/bench_pbloop" "$W/data" -r 1 >"$W/pb.out"
 	sed -n 's/.*records_per_s=\([0-9]*\).*/\1/p' "$W/pb.out" >>"$W/bare"
@@ -55,6 +57,10 @@ for r in $(seq 1 "$ROUNDS"); do
 	awk -v n="$RECORDS" -v w="$wall" 'BEGIN {print n / w}' >>"$W/dec"
 	awk -v n="$RECORDS" -v u="$user" -v s="$sys" 'BEGIN {print n / (u + s)}' >>"$W/deccpu"
 	echo "$rss" >>"$W/rss"
+	# The round's own ratios: bare and decode ran back to back, so they
+	# shared the machine's state of the moment.
+	awk -v a="$(tail -n 1 "$W/dec")" -v b="$(tail -n 1 "$W/bare")" 'BEGIN {print a / b}' >>"$W/rwall"
+	awk -v a="$(tail -n 1 "$W/deccpu")" -v b="$(tail -n 1 "$W/bare")" 'BEGIN {print a / b}' >>"$W/rcpu"
 	echo "round $r: bare $(tail -n 1 "$W/bare")/s, decode $(tail -n 1 "$W/dec")/s wall ($wall s, cpu $user+$sys s)" >&2
 done
 bare=$(median <"$W/bare")
@@ -63,10 +69,11 @@ deccpu=$(median <"$W/deccpu")
 rss=$(median <"$W/rss")
 echo "decode: $RECORDS records, 8 partitions, mixed v1/v2/v3 with 1% bad, one CPU, medians of $ROUNDS"
 echo
-echo "| | records/s | records/s per CPU s | peak RSS MiB | ratio to bare |"
-echo "|---|---:|---:|---:|---:|"
-printf '| bare unpack+pack loop | %.0f | %.0f | - | 1.00 |\n' "$bare" "$bare"
-printf '| rawzone-decode --once (fsync on) | %.0f | %.0f | %.0f | %.2f (wall), %.2f (CPU) |\n' \
+echo "| | records/s | records/s per CPU s | peak RSS MiB | ratio of the medians | median of the rounds' ratios |"
+echo "|---|---:|---:|---:|---:|---:|"
+printf '| bare unpack+pack loop | %.0f | %.0f | - | 1.00 | 1.00 |\n' "$bare" "$bare"
+printf '| rawzone-decode --once (fsync on) | %.0f | %.0f | %.0f | %.2f (wall), %.2f (CPU) | %.2f (wall), %.2f (CPU) |\n' \
 	"$dec" "$deccpu" "$(awk -v r="$rss" 'BEGIN {print r / 1024}')" \
 	"$(awk -v a="$dec" -v b="$bare" 'BEGIN {print a / b}')" \
-	"$(awk -v a="$deccpu" -v b="$bare" 'BEGIN {print a / b}')"
+	"$(awk -v a="$deccpu" -v b="$bare" 'BEGIN {print a / b}')" \
+	"$(median <"$W/rwall")" "$(median <"$W/rcpu")"

@@ -194,13 +194,12 @@ static int pack_room(struct dec_ctx *ctx, size_t need)
  * The path
  * ------------------------------------------------------------------------ */
 
-int dec_decode(struct dec_ctx *ctx, const struct log_rec *raw,
-	       struct dec_out *out)
+int dec_decode_unpacked(struct dec_ctx *ctx, const struct log_rec *raw,
+			struct dec_out *out)
 {
 	const struct dec_schema *s;
 	ProtobufCMessage *msg, *canon;
 	struct dec_frame fr;
-	size_t need;
 
 	memset(out, 0, sizeof(*out));
 	if (dec_frame_parse(raw, &fr, ctx->why, sizeof(ctx->why)) < 0) {
@@ -261,13 +260,31 @@ int dec_decode(struct dec_ctx *ctx, const struct log_rec *raw,
 	if (s->validate(canon, ctx->why, sizeof(ctx->why)) < 0)
 		return quarantine(ctx, out, LOG_DEC_INVALID, "%s", ctx->why);
 
-	need = protobuf_c_message_get_packed_size(canon);
-	if (pack_room(ctx, need) < 0)
-		return -ENOMEM;
-	out->body_len = protobuf_c_message_pack(canon, ctx->pack);
-	assert(out->body_len == need);
-	out->body = ctx->pack;
+	out->canon = canon;
+	out->body_len = protobuf_c_message_get_packed_size(canon);
 	out->message = s->canon_name;
 	out->message_len = (uint16_t)strlen(s->canon_name);
+	return 0;
+}
+
+void dec_out_pack(const struct dec_out *out, void *dst)
+{
+	size_t n = protobuf_c_message_pack(out->canon, dst);
+
+	assert(n == out->body_len);
+	(void)n;
+}
+
+int dec_decode(struct dec_ctx *ctx, const struct log_rec *raw,
+	       struct dec_out *out)
+{
+	int ret = dec_decode_unpacked(ctx, raw, out);
+
+	if (ret < 0 || out->reason)
+		return ret;
+	if (pack_room(ctx, out->body_len) < 0)
+		return -ENOMEM;
+	dec_out_pack(out, ctx->pack);
+	out->body = ctx->pack;
 	return 0;
 }

@@ -300,7 +300,7 @@ int dec_replay_redrive(struct dec_stage *s, struct dec_part *p, unsigned max)
 		raw.type = 0;
 		raw.value = qv.value_null ? NULL : qv.value;
 		raw.value_len = (uint32_t)qv.value_len;
-		ret = dec_decode(s->ctx, &raw, &o);
+		ret = dec_decode_unpacked(s->ctx, &raw, &o);
 		if (ret == 0)
 			ret = dec_frame_outcome(s, &raw, &o);
 		if (ret < 0)

@@ -79,7 +79,9 @@ int dec_frame_outcome(struct dec_stage *s, const struct log_rec *raw,
 			return -ENOMEM;
 		v = log_rec_begin(dst, &meta, (uint32_t)vlen);
 		log_dec_ok_put(v, o->schema_id, o->message, o->message_len,
-			       o->body, o->body_len);
+			       o->body, o->body ? o->body_len : 0);
+		if (!o->body) /* packed in place, not copied */
+			dec_out_pack(o, v + log_dec_ok_size(o->message_len, 0));
 		log_rec_seal(dst);
 		s->fo.len += flen;
 		s->fo.n++;
@@ -437,7 +439,7 @@ static int decode_some(struct dec_stage *s, struct dec_part *p, unsigned max)
 				 err_str(ret));
 			return ret;
 		}
-		ret = dec_decode(s->ctx, &raw, &o);
+		ret = dec_decode_unpacked(s->ctx, &raw, &o);
 		if (ret < 0) {
 			diag_err("%s [%d] offset %lld: out of memory decoding",
 				 p->topic, (int)p->partition,

@@ -1,7 +1,7 @@
 /* log/crc32c.c - CRC32C: SSE4.2 instruction with three interleaved streams
  * on x86-64, slice-by-8 tables elsewhere.
  *
- * The hardware path splits buffers of 192 bytes and more into three lanes
+ * The hardware path splits buffers of 144 bytes and more into three lanes
  * to hide the instruction's 3-cycle latency and recombines the lane CRCs
  * by shifting them through zeros: crc(A|B) = crc(A) * x^(8|B|) mod P, xor
  * crc(B), the multiplication done by byte tables.
@@ -97,7 +97,7 @@ static uint32_t x8n_mod(size_t n)
  * bytes and up already runs three streams; long ones (segment scans)
  * use long lanes, so that the recombination is rare. */
 #define LANE 4096
-#define SHORT 64
+#define SHORT 48
 
 /* Shifting a CRC through n zero bytes is multiplying it by x^(8n) mod P,
  * a linear map: four byte tables hold it for a fixed n. */

@@ -145,8 +145,9 @@ static inline void td_keep(struct td_out *k, const struct dec_out *o)
 }
 
 /* td_decode - dec_decode @rec on @ctx, then again on a fresh context over
- * the same registry, and check both give the same outcome; also check the
- * outcome's own invariants (detail length and text, name). */
+ * the same registry (and unpacked, then packed by dec_out_pack), and check
+ * all give the same outcome; also check the outcome's own invariants
+ * (detail length and text, name). */
 static inline void td_decode(struct dec_ctx *ctx,
 			     const struct dec_registry *reg, size_t max,
 			     const struct log_rec *rec, struct dec_out *out)
@@ -160,6 +161,19 @@ static inline void td_decode(struct dec_ctx *ctx,
 	td_keep(&first, out);
 	CHECK_OK(dec_ctx_new(reg, max, &other));
 	CHECK_OK(dec_decode(other, rec, &again));
+	CHECK(td_same_out(&first.out, &again));
+	dec_ctx_free(other);
+	/* Unpacked, then packed where the caller wants it (decode's stage
+	 * packs into the frame): the same outcome and bytes. */
+	CHECK_OK(dec_ctx_new(reg, max, &other));
+	CHECK_OK(dec_decode_unpacked(other, rec, &again));
+	if (again.reason == 0) {
+		static uint8_t packed[1 << 16];
+
+		CHECK(again.body == NULL && again.body_len <= sizeof(packed));
+		dec_out_pack(&again, packed);
+		again.body = packed;
+	}
 	CHECK(td_same_out(&first.out, &again));
 	dec_ctx_free(other);
 	/* And again on @ctx, whose arena and buffers are now warm. */
