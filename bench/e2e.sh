@@ -11,11 +11,13 @@
 #   replay:     `rawzone replay --from-beginning` of everything, from the
 #               request until the database reflects it, records/s.
 # ROUNDS (default 1) repeats it on fresh data directories; medians are
-# printed as a markdown table. KAFKA_CONF adds lines to the [kafka]
-# section (land's prefetch bound, say).
+# printed as a markdown table. KAFKA_CONF and LAND_CONF add lines to the
+# [kafka] and [land] sections (land's memory bounds, say; README "land's
+# memory"); newlines as \n.
 #
 #   RECORDS=2000000 ROUNDS=1 bench/e2e.sh
-#   KAFKA_CONF='queued.max.messages.kbytes = 65536' bench/e2e.sh
+#   KAFKA_CONF='queued.max.messages.kbytes = 16384' \
+#   LAND_CONF='buffer_bytes = 16M' bench/e2e.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOP=$PWD
@@ -67,9 +69,10 @@ data_dir = $d/data
 [kafka]
 bootstrap.servers = $boot
 group.id = bench-e2e-$r-$$
-${KAFKA_CONF:-}
+$(printf '%b' "${KAFKA_CONF:-}")
 [land]
 topics = orders
+$(printf '%b' "${LAND_CONF:-}")
 [decode]
 registry = $TOP/proto/registry.conf
 EOF

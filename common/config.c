@@ -61,6 +61,10 @@ static const struct cfg_key keys[] = {
 	 "10000", "records taken from librdkafka per poll"},
 	{"land", "buffer_bytes", CFG_SIZE, F(land_buffer_bytes), 0, 1 * MiB,
 	 4 * GiB, "64M", "write buffers in flight between two group commits"},
+	{"land", "memory_bytes", CFG_SIZE, F(land_memory_bytes), 0, 0, 64 * GiB,
+	 "0",
+	 "bound land's memory: write buffers and librdkafka's prefetch are "
+	 "sized from it (0: sized for throughput; README \"land's memory\")"},
 	{"land", "ring_capacity", CFG_INT, F(land_ring_capacity), 0, 64,
 	 1 << 24, "65536", "entries of the land->decode ring (power of two)"},
 	{"land", "static_membership", CFG_BOOL, F(land_static_membership), 0, 0,

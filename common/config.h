@@ -38,6 +38,7 @@ struct cfg {
 	int64_t land_fsync_bytes;
 	int64_t land_batch_records;
 	int64_t land_buffer_bytes;
+	int64_t land_memory_bytes; /* 0: no bound (see land/memory.h) */
 	int64_t land_ring_capacity;
 	int land_static_membership;
 

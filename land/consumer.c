@@ -3,6 +3,7 @@
 
 #include "common/clock.h"
 #include "common/diag.h"
+#include "land/memory.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,8 @@ void land_consumer_print_defaults(void)
 {
 	size_t i;
 
-	printf("librdkafka settings land uses unless [kafka] sets them:\n");
+	printf("librdkafka settings land uses unless [kafka] or [land] "
+	       "memory_bytes sets them:\n");
 	for (i = 0; i < sizeof(tuned) / sizeof(tuned[0]); i++)
 		printf("  %s = %s\n", tuned[i][0], tuned[i][1]);
 	printf("  group.instance.id = <[pipeline] instance> (static "
@@ -146,12 +148,24 @@ rd_kafka_t *land_consumer_new(const struct cfg *cfg, struct land *l)
 	rd_kafka_topic_partition_list_t *topics;
 	rd_kafka_resp_err_t err;
 	char errstr[512], client_id[128];
+	struct land_setting mem[LAND_MEMORY_KAFKA];
 	rd_kafka_t *rk;
-	size_t i, j;
+	size_t i, j, n;
 
 	for (i = 0; i < sizeof(tuned) / sizeof(tuned[0]); i++)
 		if (set(conf, tuned[i][0], tuned[i][1], "land default") < 0)
 			goto out_conf;
+	/* [land] memory_bytes: over the tuned defaults, under [kafka]. */
+	n = land_memory_kafka(cfg, mem);
+	for (i = 0; i < n; i++) {
+		if (cfg_kafka_get(cfg, mem[i].key))
+			continue;
+		if (set(conf, mem[i].key, mem[i].value, "[land] memory_bytes") <
+		    0)
+			goto out_conf;
+		diag_info("[land] memory_bytes: %s = %s", mem[i].key,
+			  mem[i].value);
+	}
 	if (cfg->land_static_membership &&
 	    set(conf, "group.instance.id", cfg->instance, "land default") < 0)
 		goto out_conf;

@@ -16,6 +16,7 @@
 #include "common/diag.h"
 #include "common/err.h"
 #include "common/io.h"
+#include "land/memory.h"
 #include "land/pool.h"
 #include "land/uring.h"
 #include "log/checkpoint.h"
@@ -999,10 +1000,13 @@ int land_new(const struct cfg *cfg, struct land **out)
 			 err_str(ret));
 		goto out_free;
 	}
-	ret = land_pool_new((size_t)cfg->land_buffer_bytes, CHUNK_BYTES,
+	ret = land_pool_new((size_t)land_buffer_bytes(cfg), CHUNK_BYTES,
 			    &l->pool);
 	if (ret < 0)
 		goto out_free;
+	if (cfg->land_memory_bytes)
+		diag_info("[land] memory_bytes: buffer_bytes = %lld",
+			  (long long)land_buffer_bytes(cfg));
 	region = land_pool_region(l->pool, &region_len);
 	ret = land_io_new(URING_DEPTH, region, region_len, &l->io);
 	if (ret < 0)

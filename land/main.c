@@ -14,6 +14,7 @@
 #include "common/lock.h"
 #include "common/stage.h"
 #include "land/consumer.h"
+#include "land/memory.h"
 #include "land/land.h"
 
 #include <errno.h>
@@ -96,6 +97,8 @@ int main(int argc, char **argv)
 	status = 1;
 	cfg = args.cfg;
 
+	if (land_memory_check(cfg) < 0)
+		goto out;
 	ret = land_new(cfg, &l);
 	if (ret < 0)
 		goto out;

@@ -1,7 +1,8 @@
 # tests/land/t_land_restart.sh - clean shutdowns (SIGTERM) in the middle of
 # a run, each followed by a restart: no gap and no duplicate; each stop
 # exits 0 after landing what was in flight; a second land on the same data
-# directory is refused (exit 75) without touching anything.
+# directory is refused (exit 75) without touching anything. The last run
+# lands under [land] memory_bytes.
 . "$(dirname "$0")/../lib.sh"
 
 mock_start orders:4
@@ -30,9 +31,20 @@ for i in 1 2 3 4; do
 done
 wait "$producer" || fail "produce failed"
 want=$(high_total "$T/rz.conf")
-start_stage land "$T/rz.conf"
+# A memory bound under 32M is refused, naming the key, before anything.
+timeout 20 "$BIN/rawzone-land" -c "$T/rz.conf" -X land.memory_bytes=16M >"$T/small.log" 2>&1
+rc=$?
+[ $rc -eq 1 ] || fail "memory_bytes = 16M: land exited $rc, expected 1"
+grep -q 'memory_bytes = 16777216: at least 32M' "$T/small.log" || fail "no clear message: $(cat "$T/small.log")"
+! grep -q 'checkpoint\|landing' "$T/small.log" || fail "land went on: $(cat "$T/small.log")"
+# The catch-up runs under a 48M bound: buffers and prefetch sized from it.
+start_stage land "$T/rz.conf" -X land.memory_bytes=48M
 land=$STAGE_PID
 wait_until 60 "land to catch up" landed_at_least "$T/rz.conf" "$want"
 stop_stage "$land"
 [ "$(grep -c 'stopped cleanly' "$T/land.log")" -eq 5 ] || fail "not every stop was clean"
+for line in 'buffer_bytes = 6291456' 'queued.max.messages.kbytes = 6144' \
+	'fetch.max.bytes = 3145728' 'max.partition.fetch.bytes = 393216'; do
+	grep -q "memory_bytes: $line" "$T/land.log" || fail "memory_bytes = 48M did not set $line"
+done
 raw_equals_broker "$T/rz.conf" || fail "gap or duplicate after clean restarts"
