@@ -101,7 +101,15 @@ $$(BIN)/$(2): $$(O)/$(1)/main.o $$($(1)_LIB) $$(PROTO_LIB) $$(CORE_LIB)
 	$$(CC) $$(LDFLAGS) $$^ $(3) $$(CORE_LIBS) -o $$@
 endef
 
-LAND_LIBS := -lrdkafka -luring
+# land links tcmalloc: librdkafka allocates every message on its fetcher
+# thread and land frees it on its own, which glibc's malloc serializes on
+# the fetcher's arena lock (land lands about 1.7 x faster with it;
+# docs/BENCHMARKS.md). Not under sanitizers, which bring their own.
+ifeq ($(SAN),)
+MALLOC_LIBS := -Wl,--push-state,--no-as-needed -l:libtcmalloc_minimal.so.4 \
+	-Wl,--pop-state
+endif
+LAND_LIBS := -lrdkafka -luring $(MALLOC_LIBS)
 DECODE_LIBS := -lprotobuf-c
 TRANSFORM_LIBS := -lsqlite3 -lpq -lprotobuf-c
 CLI_LIBS := -lrdkafka -lprotobuf-c -lsqlite3 -lpq
@@ -153,7 +161,10 @@ BENCH_BINS := $(patsubst bench/%.c,$(BBIN)/%,$(BENCH_SRCS))
 $(BBIN)/%: $(O)/bench/%.o $(cli_LIB) $(decode_LIB) $(transform_LIB) \
 		$(PROTO_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) $^ $(CLI_LIBS) -luring $(CORE_LIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(CLI_LIBS) -luring $(BENCH_MALLOC) $(CORE_LIBS) -o $@
+
+# The bare consumer is land's baseline: the same allocator as land.
+$(BBIN)/bench_consume: BENCH_MALLOC := $(MALLOC_LIBS)
 
 # --- top-level targets ------------------------------------------------------
 all: $(PROGRAMS) $(TEST_BINS) $(TOOL_BINS) $(BENCH_BINS)
