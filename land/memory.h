@@ -12,7 +12,7 @@
  *   max.partition.fetch.bytes       M / 128, within 64 KiB..4 MiB
  * and the rest is librdkafka's bookkeeping and land's own. A [kafka] key
  * set in the config file wins over what is derived here. Measured: 128 MiB
- * keeps land at 112 MiB peak in the end-to-end benchmark
+ * keeps land at 82-123 MiB peak in the end-to-end benchmark
  * (docs/BENCHMARKS.md), at the cost of fetch stalls when land lags (see
  * the prefetch note in land/consumer.c).
  */
