@@ -54,9 +54,12 @@ char *url_redact(const char *url, char *buf, size_t size)
 	end = p + strcspn(p, "/?#");
 	put(buf, size, &len, url, (size_t)(auth - url));
 	if (at) {
-		colon = memchr(auth, ':', (size_t)(at - auth));
+		/* Only the user name shows: it ends at ':' (a password
+		 * follows), or at '?' or '#' when the '@' stands in a query
+		 * of a URL without a path - there a password may hold it. */
+		colon = auth + strcspn(auth, ":?#");
 		put(buf, size, &len, auth,
-		    (size_t)((colon ? colon : at) - auth));
+		    (size_t)((colon < at ? colon : at) - auth));
 		put(buf, size, &len, at, (size_t)(end - at));
 	} else {
 		put(buf, size, &len, auth, (size_t)(end - auth));

@@ -41,6 +41,9 @@ static void redact(void)
 		{"postgres://:pw@/db?host=/tmp", "postgres://@/db?host=/tmp"},
 		{"postgresql://u:pw@h", "postgresql://u@h"},
 		{"postgresql://u:p?x#y@h/db", "postgresql://u@h/db"},
+		/* An '@' in the query of a URL without a path. */
+		{"postgresql://host?password=ab@cd", "postgresql://host@cd"},
+		{"postgresql://u@host?password=x:y@z", "postgresql://u@host@z"},
 	};
 	char buf[256], small[12];
 	size_t i;
