@@ -387,7 +387,10 @@ void land_commit_result(struct land *l, rd_kafka_resp_err_t err,
 
 		if (!err && !t->err)
 			continue;
-		p = part_get(l, t->topic, t->partition);
+		/* Never creates one: a partition given up meanwhile is its
+		 * next owner's to commit. */
+		p = part_find(l, shm_topic_id(t->topic), t->topic,
+			      t->partition);
 		if (p && p->committed == t->offset) {
 			p->committed = -1; /* send it again */
 			l->commit_due = true;

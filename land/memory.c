@@ -5,9 +5,12 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #define KiB ((int64_t)1 << 10)
 #define MiB ((int64_t)1 << 20)
+#define QUEUED_KBYTES_MAX 2097151  /* librdkafka 2.0.2's range */
+#define FETCH_BYTES_MAX 2147483135 /* the same */
 
 int land_memory_check(const struct cfg *cfg)
 {
@@ -32,16 +35,29 @@ int64_t land_buffer_bytes(const struct cfg *cfg)
 unsigned land_memory_kafka(const struct cfg *cfg,
 			   struct land_setting out[LAND_MEMORY_KAFKA])
 {
-	int64_t m = cfg->land_memory_bytes, part = m / 128;
+	int64_t m = cfg->land_memory_bytes, queued = m / 8 / KiB,
+		fetch = m / 16, part = m / 128;
+	const char *msg_max = cfg_kafka_get(cfg, "message.max.bytes");
+	unsigned n = 0;
 
 	if (m == 0)
 		return 0;
+	/* Within librdkafka's ranges, whatever the bound. */
+	if (queued > QUEUED_KBYTES_MAX)
+		queued = QUEUED_KBYTES_MAX;
+	if (fetch > FETCH_BYTES_MAX)
+		fetch = FETCH_BYTES_MAX;
 	part = part < 64 * KiB ? 64 * KiB : part > 4 * MiB ? 4 * MiB : part;
-	out[0].key = "queued.max.messages.kbytes";
-	snprintf(out[0].value, sizeof(out[0].value), "%" PRId64, m / 8 / KiB);
-	out[1].key = "fetch.max.bytes";
-	snprintf(out[1].value, sizeof(out[1].value), "%" PRId64, m / 16);
-	out[2].key = "max.partition.fetch.bytes";
-	snprintf(out[2].value, sizeof(out[2].value), "%" PRId64, part);
-	return LAND_MEMORY_KAFKA;
+	out[n].key = "queued.max.messages.kbytes";
+	snprintf(out[n++].value, sizeof(out[0].value), "%" PRId64, queued);
+	/* librdkafka refuses a fetch.max.bytes under message.max.bytes:
+	 * where [kafka] sets the latter, its own fetch default stands. */
+	if (!msg_max || strtoll(msg_max, NULL, 10) <= fetch) {
+		out[n].key = "fetch.max.bytes";
+		snprintf(out[n++].value, sizeof(out[0].value), "%" PRId64,
+			 fetch);
+	}
+	out[n].key = "max.partition.fetch.bytes";
+	snprintf(out[n++].value, sizeof(out[0].value), "%" PRId64, part);
+	return n;
 }

@@ -40,7 +40,9 @@ struct land_setting {
 #define LAND_MEMORY_KAFKA 3
 
 /* land_memory_kafka - fill @out with the librdkafka settings derived from
- * memory_bytes; returns how many (0 without a bound). */
+ * memory_bytes, each within librdkafka's range; returns how many (0
+ * without a bound; fetch.max.bytes is left out when [kafka]
+ * message.max.bytes is larger). */
 unsigned land_memory_kafka(const struct cfg *cfg,
 			   struct land_setting out[LAND_MEMORY_KAFKA]);
 
