@@ -88,6 +88,7 @@ static int query_broker(const struct cfg *cfg, struct st_table *t,
 	rd_kafka_t *rk;
 	size_t i;
 	int j, ret = 0;
+	bool down = false;
 
 	for (i = 0; i < cfg->nkafka; i++) {
 		/* Only what a metadata client needs: connection and
@@ -114,7 +115,10 @@ static int query_broker(const struct cfg *cfg, struct st_table *t,
 		diag_err("cannot create a Kafka client: %s", errstr);
 		return -ERR_KAFKA;
 	}
-	for (i = 0; i < cfg->nland_topics && ret == 0; i++) {
+	/* A question the broker does not answer leaves its cells empty and
+	 * makes the result -ERR_KAFKA; the others are still asked, unless
+	 * it does not answer for metadata (then each would wait too). */
+	for (i = 0; i < cfg->nland_topics && !down; i++) {
 		rd_kafka_topic_t *rkt =
 			rd_kafka_topic_new(rk, cfg->land_topics[i], NULL);
 
@@ -123,6 +127,7 @@ static int query_broker(const struct cfg *cfg, struct st_table *t,
 			diag_warn("broker: no metadata for topic %s",
 				  cfg->land_topics[i]);
 			ret = -ERR_KAFKA;
+			down = true;
 		} else {
 			for (j = 0; j < md->topics[0].partition_cnt; j++) {
 				int64_t lo, hi;
@@ -146,14 +151,16 @@ static int query_broker(const struct cfg *cfg, struct st_table *t,
 	}
 	/* The group's committed offsets (land commits them after fsync). A
 	 * client that never subscribes does not join the group. */
-	if (ret == 0 && t->n && cfg_kafka_get(cfg, "group.id")) {
+	if (!down && t->n && cfg_kafka_get(cfg, "group.id")) {
 		rd_kafka_topic_partition_list_t *list =
 			rd_kafka_topic_partition_list_new((int)t->n);
 
 		for (i = 0; i < t->n; i++)
 			rd_kafka_topic_partition_list_add(list, t->r[i].topic,
 							  t->r[i].partition);
-		if (rd_kafka_committed(rk, list, timeout_ms) == 0)
+		if (rd_kafka_committed(rk, list, timeout_ms) != 0)
+			ret = -ERR_KAFKA;
+		else
 			for (j = 0; j < list->cnt; j++) {
 				struct st_row *r =
 					row(t, list->elems[j].topic,
