@@ -253,10 +253,10 @@ static int grow(struct prep *pp)
 	return 0;
 }
 
-/* The batch's entry for order @id, added (with no candidate) if new; NULL
- * when memory runs out. Pointers to entries die with the next call. */
-/* The order @id of the batch, added if new; @copy: @id does not outlive
- * the call (a database row), keep a copy (else it is the batch's own). */
+/* The order @id of the batch, added (with no candidate) if new; @copy:
+ * @id does not outlive the call (a database row), keep a copy (else it is
+ * the batch's own). NULL when memory runs out; pointers to entries die
+ * with the next call. */
 static struct ord *ord_get(struct prep *pp, struct str id, bool copy)
 {
 	uint64_t h = hash_bytes(id.s, id.len);

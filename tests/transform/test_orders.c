@@ -423,7 +423,7 @@ static char *run_fresh(const char *name, const char *batch)
 
 static void check_refusals(void)
 {
-	char conf[PATH_MAX], db[PATH_MAX];
+	char conf[PATH_MAX], db[PATH_MAX], log[PATH_MAX];
 	const char *json[] = {"transform.topics.payments=json", NULL};
 	const char *bad[] = {"transform.topics.orders=nosuch", NULL};
 	sqlite3 *h;
@@ -474,6 +474,10 @@ static void check_refusals(void)
 		CHECK_EQ(cfg_load(conf, NULL, 0, &cfg), -ERR_CONFIG);
 		cfg_free(cfg);
 	}
+	/* and rawzone-transform, from its start, exits 2 (a configuration
+	 * error) before it opens anything */
+	TEST_FMT(log, "%s/nosuch.log", data_dir);
+	CHECK_EQ(xt_wait(xt_spawn(conf, "--once", NULL, log)), 2);
 	CHECK(access(db, F_OK) != 0); /* refused before opening anything */
 }
 

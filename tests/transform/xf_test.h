@@ -498,11 +498,6 @@ static inline char *xt_dump(const char *path)
 	return out;
 }
 
-/* xt_invariant - every coordinate is in exactly one of order_events and
- * rawzone_quarantine; each order with events has exactly one orders row,
- * equal to its greatest event by (event_time_ms, kafka_partition,
- * kafka_offset, topic). (No index on order_id: set operations, not
- * correlated subqueries.) */
 /* DOMAIN.md's invariants as counts that must be 0, 0 and equal, in SQL
  * that SQLite and PostgreSQL both run: each coordinate in exactly one of
  * order_events and rawzone_quarantine; each order's row its greatest
