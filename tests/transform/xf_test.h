@@ -515,6 +515,7 @@ static inline char *xt_dump(const char *path)
 #define XT_INV_ORDERS "SELECT count(DISTINCT order_id) FROM order_events"
 #define XT_INV_ROWS "SELECT count(*) FROM orders"
 
+/* xt_invariant - the invariants above hold in the SQLite database @db. */
 static inline void xt_invariant(sqlite3 *db)
 {
 	CHECK_EQ(xt_int(db, XT_INV_BOTH), 0);
