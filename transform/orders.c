@@ -95,20 +95,26 @@
 	"orders.currency, orders.item_count, orders.updated_ms, "              \
 	"orders.topic, orders.kafka_partition, orders.kafka_offset)"
 
-static const char *const type_names[] = {
-	[ORDERS__V3__ORDER_EVENT__TYPE__CREATED] = "CREATED",
-	[ORDERS__V3__ORDER_EVENT__TYPE__PAID] = "PAID",
-	[ORDERS__V3__ORDER_EVENT__TYPE__SHIPPED] = "SHIPPED",
-	[ORDERS__V3__ORDER_EVENT__TYPE__CANCELLED] = "CANCELLED",
-};
-
-#define NTYPES (sizeof(type_names) / sizeof(type_names[0]))
-
 /* A string with its length. */
 struct str {
 	const char *s;
 	size_t len;
 };
+
+#define STR(lit)                                                               \
+	{                                                                      \
+		lit, sizeof(lit) - 1                                           \
+	}
+
+/* Event types by value; TYPE_UNSPECIFIED has none (NULL). */
+static const struct str type_names[] = {
+	[ORDERS__V3__ORDER_EVENT__TYPE__CREATED] = STR("CREATED"),
+	[ORDERS__V3__ORDER_EVENT__TYPE__PAID] = STR("PAID"),
+	[ORDERS__V3__ORDER_EVENT__TYPE__SHIPPED] = STR("SHIPPED"),
+	[ORDERS__V3__ORDER_EVENT__TYPE__CANCELLED] = STR("CANCELLED"),
+};
+
+#define NTYPES (sizeof(type_names) / sizeof(type_names[0]))
 
 /* The values of an orders row, and the key (updated_ms, partition,
  * offset, topic) that decides between two candidates. */
@@ -157,7 +163,6 @@ struct prep {
 struct ord_state {
 	/* apply's: the statements */
 	struct xf_rows put_events; /* order_events upserts */
-	struct xf_stmt *put_event; /* one order_events upsert */
 	struct xf_stmt *old_event; /* the row of a key (same_event) */
 	struct xf_stmt *del_event; /* delete a row, by key */
 	struct xf_stmt *is_source; /* is this key the source of the order? */
@@ -470,9 +475,9 @@ static int ord_prepare(void *state, const struct xf_batch *b, void **out)
 		ret = offer(pp, c,
 			    &(struct cand){
 				    .customer = ev->customer,
-				    .status = str_of(type_names[ev->type]),
+				    .status = type_names[ev->type],
 				    .currency = ev->currency,
-				    .topic = str_of(o->src->topic),
+				    .topic = {o->src->topic, o->src->topic_len},
 				    .amount_null = ev->amount_null,
 				    .amount = ev->amount,
 				    .items = ev->items,
@@ -523,8 +528,8 @@ static void bind_event(struct xf_stmt *s, int b, const struct ev *ev)
 	xf_bind_key(s, b + 1, o);
 	bind_str(s, b + 4, ev->order_id);
 	bind_str(s, b + 5, ev->customer);
-	xf_stmt_text(s, b + 6, type_names[ev->type],
-		     strlen(type_names[ev->type]));
+	xf_stmt_text(s, b + 6, type_names[ev->type].s,
+		     type_names[ev->type].len);
 	if (ev->amount_null)
 		xf_stmt_null(s, b + 7);
 	else
@@ -570,7 +575,7 @@ static bool same_event(struct xf_stmt *s, const struct ev *ev)
 	return col_is(s, 0, ev->order_id) &&
 	       col_is_int(s, 1, false, ev->time) &&
 	       col_is(s, 2, ev->customer) &&
-	       col_is(s, 3, str_of(type_names[ev->type])) &&
+	       col_is(s, 3, type_names[ev->type]) &&
 	       col_is_int(s, 4, ev->amount_null, ev->amount) &&
 	       col_is(s, 5, ev->currency) &&
 	       col_is_int(s, 6, false, ev->items) &&
@@ -662,8 +667,10 @@ static int write_events(struct ord_state *st, struct prep *pp)
 		 * then upsert. */
 		ret = replace_old(st, pp, o, ev);
 		if (ret == 0) {
-			bind_event(st->put_event, 0, ev);
-			ret = xf_stmt_exec(st->put_event);
+			const struct ev *one = ev;
+
+			ret = xf_rows_write(&st->put_events, 1,
+					    bind_queued_event, &one);
 		} else if (ret == 1) {
 			ret = 0; /* the same row: nothing to write */
 		}
@@ -808,7 +815,6 @@ static void ord_close(void *state)
 	if (!st)
 		return;
 	xf_rows_free(&st->put_events);
-	xf_stmt_free(st->put_event);
 	xf_stmt_free(st->old_event);
 	xf_stmt_free(st->del_event);
 	xf_stmt_free(st->is_source);
@@ -896,10 +902,6 @@ static int ord_open(struct xf_sink *sink, void **state)
 	}
 	ret = xf_rows_prepare(sink, "order_events", EVENT_COLS, EVENT_NCOLS,
 			      EVENT_UPDATE, &st->put_events);
-	if (ret == 0)
-		ret = xf_stmt_prepare_insert(sink, "order_events", EVENT_COLS,
-					     EVENT_NCOLS, 1, EVENT_UPDATE,
-					     &st->put_event);
 	if (ret == 0)
 		ret = xf_rows_prepare(sink, "orders", ORDER_COLS, ORDER_NCOLS,
 				      ORDER_UPDATE ORDER_WHERE,
