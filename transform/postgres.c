@@ -265,27 +265,6 @@ out_finish:
 	return ret;
 }
 
-/* sink.c hands over the URL after its scheme's colon. */
-static int pg_open(const char *target, void **out)
-{
-	char url[4096];
-
-	if (snprintf(url, sizeof(url), "postgresql:%s", target) >=
-	    (int)sizeof(url))
-		return -ENAMETOOLONG;
-	return pg_open_url(url, out);
-}
-
-static int pg_open_alias(const char *target, void **out)
-{
-	char url[4096];
-
-	if (snprintf(url, sizeof(url), "postgres:%s", target) >=
-	    (int)sizeof(url))
-		return -ENAMETOOLONG;
-	return pg_open_url(url, out);
-}
-
 static void pg_close(void *vdb)
 {
 	struct pg_db *db = vdb;
@@ -796,5 +775,6 @@ static bool pg_col_null(void *vst, int col)
 		.col_null = pg_col_null,                                       \
 	}
 
-const struct xf_sink_ops xf_pg_ops = PG_OPS("postgresql", pg_open);
-const struct xf_sink_ops xf_pg_alias_ops = PG_OPS("postgres", pg_open_alias);
+/* libpq reads both schemes itself. */
+const struct xf_sink_ops xf_pg_ops = PG_OPS("postgresql", pg_open_url);
+const struct xf_sink_ops xf_pg_alias_ops = PG_OPS("postgres", pg_open_url);

@@ -73,7 +73,7 @@ int xf_sink_open(const char *url, struct xf_sink **out)
 		return -ENOMEM;
 	}
 	s->ops = sinks[i];
-	ret = s->ops->open(colon + 1, &s->db);
+	ret = s->ops->open(url, &s->db);
 	if (ret < 0) {
 		free(s->url);
 		free(s);

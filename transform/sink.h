@@ -53,7 +53,7 @@ struct xf_dialect {
 struct xf_sink_ops {
 	const char *scheme; /* "sqlite" in "sqlite:PATH" */
 	struct xf_dialect dialect;
-	int (*open)(const char *target, void **db);
+	int (*open)(const char *url, void **db); /* the whole sink URL */
 	void (*close)(void *db);
 	int (*exec)(void *db, const char *sql);
 	int (*begin)(void *db);

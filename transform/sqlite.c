@@ -115,8 +115,9 @@ static int pragma_expect(sqlite3 *db, const char *sql, const char *want)
 	return ret;
 }
 
-static int sq_open(const char *target, void **out)
+static int sq_open(const char *url, void **out)
 {
+	const char *target = url + strlen("sqlite:"); /* sink.c matched it */
 	sqlite3 *db = NULL;
 	char pragmas[256];
 	int rc, ret;
