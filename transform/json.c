@@ -153,15 +153,9 @@ static int make_row(struct js_state *st, struct prep *pp,
 			 o->message);
 		return -ERR_CONFIG;
 	}
-	arena_reset(st->msg, ARENA_UNCAPPED);
-	m = protobuf_c_message_unpack(desc, arena_allocator(st->msg), o->len,
-				      o->data);
-	if (!m) {
-		diag_err("%s: the canonical %s bytes decode wrote do not "
-			 "unpack: the decoded log is corrupt",
-			 xf_where(o, where, sizeof(where)), desc->name);
+	m = xf_unpack(st->msg, desc, o);
+	if (!m)
 		return -ERR_CORRUPT;
-	}
 	r->body = pp->text.len;
 	ret = pbjson_message(&pp->text, m);
 	if (ret == -ELOOP) {

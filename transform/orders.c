@@ -354,15 +354,10 @@ static int parse_event(struct ord_state *st, struct prep *pp,
 			 o->message, o->src->topic, want, o->src->topic);
 		return -ERR_CONFIG;
 	}
-	arena_reset(st->msg, ARENA_UNCAPPED);
-	m = orders__v3__order_event__unpack(arena_allocator(st->msg), o->len,
-					    o->data);
-	if (!m) {
-		diag_err("%s: the canonical %s bytes decode wrote do not "
-			 "unpack: the decoded log is corrupt",
-			 xf_where(o, where, sizeof(where)), want);
+	m = (Orders__V3__OrderEvent *)xf_unpack(
+		st->msg, &orders__v3__order_event__descriptor, o);
+	if (!m)
 		return -ERR_CORRUPT;
-	}
 	if (!m->order_id || !m->order_id[0] || m->type <= 0 ||
 	    (size_t)m->type >= NTYPES) {
 		diag_err("%s: an invalid %s (empty order_id or type %d) that "

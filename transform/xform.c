@@ -1,6 +1,7 @@
 /* transform/xform.c - the registry of transforms built in. */
 #include "transform/xform.h"
 
+#include "common/arena.h"
 #include "common/diag.h"
 #include "common/err.h"
 #include "transform/json.h"
@@ -91,4 +92,21 @@ int xf_prepare_delete(struct xf_sink *sink, const char *table,
 		     table) >= (int)sizeof(sql))
 		return -ENAMETOOLONG;
 	return xf_stmt_prepare(sink, sql, out);
+}
+
+ProtobufCMessage *xf_unpack(struct arena *a,
+			    const ProtobufCMessageDescriptor *desc,
+			    const struct xf_outcome *o)
+{
+	ProtobufCMessage *m;
+	char where[512];
+
+	arena_reset(a, ARENA_UNCAPPED);
+	m = protobuf_c_message_unpack(desc, arena_allocator(a), o->len,
+				      o->data);
+	if (!m)
+		diag_err("%s: the canonical %s bytes decode wrote do not "
+			 "unpack: the decoded log is corrupt",
+			 xf_where(o, where, sizeof(where)), desc->name);
+	return m;
 }

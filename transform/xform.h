@@ -123,4 +123,15 @@ int xf_resolve(const struct cfg *cfg, const char *topic,
  * @buf, for messages. Returns @buf. */
 const char *xf_where(const struct xf_outcome *o, char *buf, size_t size);
 
+struct arena;
+struct ProtobufCMessage;
+struct ProtobufCMessageDescriptor;
+
+/* xf_unpack - reset @a and unpack the canonical bytes of OK outcome @o as
+ * a @desc into it. Returns the message, or NULL after saying the decoded
+ * log is corrupt (the caller returns -ERR_CORRUPT). */
+struct ProtobufCMessage *xf_unpack(
+	struct arena *a, const struct ProtobufCMessageDescriptor *desc,
+	const struct xf_outcome *o);
+
 #endif
