@@ -32,29 +32,26 @@ static char data_dir[PATH_MAX], logpath[PATH_MAX];
 static char *ref_dump;
 
 /* A rawzone.conf for the decoded logs of @dir into @sink (a URL), @batch
- * records per transaction, or fewer after @latency ms. */
+ * records per transaction, or fewer after @latency ms; @extra: more
+ * "section.key=value" settings (NULL-terminated) or NULL. */
 static void conf_lat(const char *path, const char *dir, const char *sink,
-		     const char *batch, int latency, const char *extra)
+		     const char *batch, int latency, const char *const *extra)
 {
-	static bool registered;
-	FILE *f = fopen(path, "w");
+	char b[64], l[64];
+	const char *all[8] = {b, l};
+	size_t n = 2;
 
-	if (!registered)
-		atexit(xt_ring_unlink);
-	registered = true;
-	CHECK(f);
-	fprintf(f,
-		"[pipeline]\ninstance = xt%d\ndata_dir = %s\n"
-		"[kafka]\nbootstrap.servers = 127.0.0.1:9\n"
-		"[land]\ntopics = orders\n"
-		"[transform]\nsink = %s\nbatch_records = %s\n"
-		"batch_latency_ms = %d\n%s",
-		(int)getpid(), dir, sink, batch, latency, extra ? extra : "");
-	CHECK(fclose(f) == 0);
+	TEST_FMT(b, "transform.batch_records=%s", batch);
+	TEST_FMT(l, "transform.batch_latency_ms=%d", latency);
+	for (; extra && *extra; extra++) {
+		CHECK(n < sizeof(all) / sizeof(all[0]) - 1);
+		all[n++] = *extra;
+	}
+	xt_conf_sink(path, dir, sink, all);
 }
 
 static void conf_url(const char *path, const char *dir, const char *sink,
-		     const char *batch, const char *extra)
+		     const char *batch, const char *const *extra)
 {
 	conf_lat(path, dir, sink, batch, 20, extra);
 }
@@ -275,9 +272,9 @@ static void terminated(void)
 static void collation_run(const char *name, const char *sink, const char *first,
 			  const char *second, char *row, size_t size, bool pg)
 {
-	static const char extra[] = "[land]\ntopics = a,B\n"
-				    "[transform]\ntopics.a = orders\n"
-				    "topics.B = orders\n";
+	static const char *const extra[] = {"land.topics=a,B",
+					    "transform.topics.a=orders",
+					    "transform.topics.B=orders", NULL};
 	struct xt_ev ea = {"tie", "ca", 1,	  1000, false, "EUR",
 			   1,	  0,	"from-a", 0,	{0}};
 	struct xt_ev eb = {"tie", "cb", 2,	  1000, false, "USD",

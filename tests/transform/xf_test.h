@@ -307,10 +307,11 @@ static inline void xt_ring_unlink(void)
 	shm_ring_unlink(name);
 }
 
-/* xt_conf - a rawzone.conf at @path for @data_dir and database @db, with
- * extra "section.key=value" settings (NULL-terminated). Instance xt<pid>. */
-static inline void xt_conf(const char *path, const char *data_dir,
-			   const char *db, const char *const *extra)
+/* xt_conf_sink - a rawzone.conf at @path for @data_dir and the sink URL
+ * @sink, with extra "section.key=value" settings (NULL-terminated).
+ * Instance xt<pid>. */
+static inline void xt_conf_sink(const char *path, const char *data_dir,
+				const char *sink, const char *const *extra)
 {
 	static bool registered;
 	FILE *f = fopen(path, "w");
@@ -325,8 +326,8 @@ static inline void xt_conf(const char *path, const char *data_dir,
 		"[pipeline]\ninstance = xt%d\ndata_dir = %s\n"
 		"[kafka]\nbootstrap.servers = 127.0.0.1:9\n"
 		"[land]\ntopics = orders\n"
-		"[transform]\nsink = sqlite:%s\n",
-		(int)getpid(), data_dir, db);
+		"[transform]\nsink = %s\n",
+		(int)getpid(), data_dir, sink);
 	for (; extra && *extra; extra++) {
 		const char *dot = strchr(*extra, '.');
 
@@ -335,6 +336,16 @@ static inline void xt_conf(const char *path, const char *data_dir,
 			dot + 1);
 	}
 	CHECK(fclose(f) == 0);
+}
+
+/* xt_conf - xt_conf_sink into the SQLite database @db. */
+static inline void xt_conf(const char *path, const char *data_dir,
+			   const char *db, const char *const *extra)
+{
+	char sink[PATH_MAX + 8];
+
+	TEST_FMT(sink, "sqlite:%s", db);
+	xt_conf_sink(path, data_dir, sink, extra);
 }
 
 /* xt_run - the transform core over @conf with once (stop when caught
