@@ -202,28 +202,20 @@ static inline void pt_schema_url(const char *name, char *url, size_t size)
 
 /* --- dumps ----------------------------------------------------------------- */
 
-/* The derived tables and the checkpoint, in key order; the same text from
- * either database. Byte order for text keys (COLLATE "C" in PostgreSQL,
- * SQLite's BINARY). */
-static const char *const pt_dump_q[][2] = {
-	{"SELECT * FROM order_events ORDER BY topic, kafka_partition, "
-	 "kafka_offset",
-	 "SELECT * FROM order_events ORDER BY topic COLLATE \"C\", "
-	 "kafka_partition, kafka_offset"},
-	{"SELECT * FROM orders ORDER BY order_id",
-	 "SELECT * FROM orders ORDER BY order_id COLLATE \"C\""},
-	{"SELECT * FROM rawzone_quarantine ORDER BY topic, kafka_partition, "
-	 "kafka_offset",
-	 "SELECT * FROM rawzone_quarantine ORDER BY topic COLLATE \"C\", "
-	 "kafka_partition, kafka_offset"},
-	{"SELECT topic, kafka_partition, segment, position, outcomes, "
-	 "high_offset FROM rawzone_transform_checkpoint ORDER BY topic, "
-	 "kafka_partition",
-	 "SELECT topic, kafka_partition, segment, position, outcomes, "
-	 "high_offset FROM rawzone_transform_checkpoint ORDER BY topic "
-	 "COLLATE \"C\", kafka_partition"},
-	{"SELECT * FROM rawzone_schema ORDER BY component",
-	 "SELECT * FROM rawzone_schema ORDER BY component COLLATE \"C\""},
+/* xt_dump_q of tests/transform/xf_test.h for PostgreSQL, in the same
+ * order: byte order for text keys (COLLATE "C", SQLite's BINARY), so
+ * pt_dump_pg and xt_dump_as(path, false) write the same text for the same
+ * data. */
+static const char *const pt_dump_q[] = {
+	"SELECT * FROM order_events ORDER BY topic COLLATE \"C\", "
+	"kafka_partition, kafka_offset",
+	"SELECT * FROM orders ORDER BY order_id COLLATE \"C\"",
+	"SELECT * FROM rawzone_quarantine ORDER BY topic COLLATE \"C\", "
+	"kafka_partition, kafka_offset",
+	"SELECT topic, kafka_partition, segment, position, outcomes, "
+	"high_offset FROM rawzone_transform_checkpoint ORDER BY topic "
+	"COLLATE \"C\", kafka_partition",
+	"SELECT * FROM rawzone_schema ORDER BY component COLLATE \"C\"",
 };
 
 struct pt_buf {
@@ -243,44 +235,6 @@ static inline void pt_put(struct pt_buf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-/* pt_dump_sqlite - the dump of the SQLite database at @path, malloc'd. */
-static inline char *pt_dump_sqlite(const char *path)
-{
-	struct pt_buf b = {0};
-	sqlite3 *db = NULL;
-	size_t i;
-
-	CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
-	      SQLITE_OK);
-	pt_put(&b, "", 0);
-	for (i = 0; i < sizeof(pt_dump_q) / sizeof(pt_dump_q[0]); i++) {
-		sqlite3_stmt *st;
-
-		CHECK(sqlite3_prepare_v2(db, pt_dump_q[i][0], -1, &st, NULL) ==
-		      SQLITE_OK);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			int c;
-
-			for (c = 0; c < sqlite3_column_count(st); c++) {
-				const char *t =
-					(const char *)sqlite3_column_text(st,
-									  c);
-
-				if (c)
-					pt_put(&b, "|", 1);
-				if (!t)
-					t = "NULL";
-				pt_put(&b, t, strlen(t));
-			}
-			pt_put(&b, "\n", 1);
-		}
-		sqlite3_finalize(st);
-		pt_put(&b, "--\n", 3);
-	}
-	sqlite3_close(db);
-	return b.p;
-}
-
 /* pt_dump_pg - the dump of the PostgreSQL database at @url. */
 static inline char *pt_dump_pg(const char *url)
 {
@@ -290,11 +244,11 @@ static inline char *pt_dump_pg(const char *url)
 
 	pt_put(&b, "", 0);
 	for (i = 0; i < sizeof(pt_dump_q) / sizeof(pt_dump_q[0]); i++) {
-		PGresult *r = PQexec(c, pt_dump_q[i][1]);
+		PGresult *r = PQexec(c, pt_dump_q[i]);
 		int row, col;
 
 		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-			fprintf(stderr, "%s: %s", pt_dump_q[i][1],
+			fprintf(stderr, "%s: %s", pt_dump_q[i],
 				PQerrorMessage(c));
 			exit(1);
 		}

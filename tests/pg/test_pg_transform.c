@@ -399,7 +399,7 @@ int main(void)
 	TEST_FMT(conf, "%s/ref.conf", data_dir);
 	conf_url(conf, data_dir, sq, "50000", NULL);
 	CHECK_OK(xt_run(conf, NULL, 0));
-	ref_dump = pt_dump_sqlite(sq + strlen("sqlite:"));
+	ref_dump = xt_dump_as(sq + strlen("sqlite:"), false);
 
 	same_rows();
 	kill_points();

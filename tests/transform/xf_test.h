@@ -447,29 +447,35 @@ static inline const char *xt_row(sqlite3 *db, char *buf, size_t size,
 	return buf;
 }
 
-/* xt_dump - every row of every rawzone table of @path, in key order, one
- * line each, in a malloc'd string: two databases with equal dumps hold the
- * same data. */
-static inline char *xt_dump(const char *path)
+/* The rawzone tables in key order (SQLite's BINARY: byte order), for
+ * dumps; tests/pg/pg_test.h has the same queries for PostgreSQL. */
+static const char *const xt_dump_q[] = {
+	"SELECT * FROM order_events ORDER BY topic, kafka_partition, "
+	"kafka_offset",
+	"SELECT * FROM orders ORDER BY order_id",
+	"SELECT * FROM rawzone_quarantine ORDER BY topic, "
+	"kafka_partition, kafka_offset",
+	"SELECT topic, kafka_partition, segment, position, outcomes, "
+	"high_offset FROM rawzone_transform_checkpoint ORDER BY topic, "
+	"kafka_partition",
+	"SELECT * FROM rawzone_schema ORDER BY component",
+};
+
+/* xt_dump_as - every row of every rawzone table of @path, in key order,
+ * one line each and "--" after each table, in a malloc'd string: two
+ * databases with equal dumps hold the same data. @typed: each value is
+ * prefixed by its SQLite type ("1:42"); without, the text is what
+ * pt_dump_pg writes for PostgreSQL. */
+static inline char *xt_dump_as(const char *path, bool typed)
 {
-	static const char *const q[] = {
-		"SELECT * FROM order_events ORDER BY topic, kafka_partition, "
-		"kafka_offset",
-		"SELECT * FROM orders ORDER BY order_id",
-		"SELECT * FROM rawzone_quarantine ORDER BY topic, "
-		"kafka_partition, kafka_offset",
-		"SELECT topic, kafka_partition, segment, position, outcomes, "
-		"high_offset FROM rawzone_transform_checkpoint ORDER BY topic, "
-		"kafka_partition",
-		"SELECT * FROM rawzone_schema ORDER BY component",
-	};
+	const char *const *q = xt_dump_q;
 	sqlite3 *db = xt_db(path);
 	size_t cap = 1 << 16, len = 0, i;
 	char *out = malloc(cap);
 
 	CHECK(out);
 	out[0] = '\0';
-	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+	for (i = 0; i < sizeof(xt_dump_q) / sizeof(xt_dump_q[0]); i++) {
 		sqlite3_stmt *st;
 
 		CHECK(sqlite3_prepare_v2(db, q[i], -1, &st, NULL) == SQLITE_OK);
@@ -487,10 +493,15 @@ static inline char *xt_dump(const char *path)
 					out = realloc(out, cap);
 					CHECK(out);
 				}
+				if (typed)
+					len += (size_t)snprintf(
+						out + len, cap - len,
+						"%s%d:", c ? "|" : "",
+						sqlite3_column_type(st, c));
+				else if (c)
+					out[len++] = '|';
 				len += (size_t)snprintf(
-					out + len, cap - len, "%s%d:%s",
-					c ? "|" : "",
-					sqlite3_column_type(st, c),
+					out + len, cap - len, "%s",
 					t ? (const char *)t : "NULL");
 			}
 			CHECK(len + 2 < cap);
@@ -507,6 +518,12 @@ static inline char *xt_dump(const char *path)
 	}
 	sqlite3_close(db);
 	return out;
+}
+
+/* xt_dump - xt_dump_as with types. */
+static inline char *xt_dump(const char *path)
+{
+	return xt_dump_as(path, true);
 }
 
 /* DOMAIN.md's invariants as counts that must be 0, 0 and equal, in SQL
