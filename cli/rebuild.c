@@ -439,8 +439,7 @@ int cmd_rebuild(int argc, char **argv)
 					dck.e[i].v[DEC_CK_OUT_POS]};
 
 				decoded += dck.e[i].v[DEC_CK_RAW_NEXT];
-				if (db &&
-				    cli_db_caught_up(db, scfg->instance,
+				if (cli_db_caught_up(db, scfg->instance,
 						     dck.e[i].topic,
 						     dck.e[i].partition, out))
 					caught++;

@@ -270,8 +270,8 @@ static void measure(const struct cfg *cfg, const struct target *t, size_t n,
 		pg->decoded++;
 		out.seg = v[DEC_CK_OUT_SEG];
 		out.pos = v[DEC_CK_OUT_POS];
-		if (*db && cli_db_caught_up(*db, cfg->instance, t[i].topic,
-					    t[i].partition, out))
+		if (cli_db_caught_up(*db, cfg->instance, t[i].topic,
+				     t[i].partition, out))
 			pg->transformed++;
 	}
 	pg->fraction = den > 0 ? num / den : (pg->decoded == (int)n ? 1 : 0);
