@@ -62,24 +62,6 @@ static const char *const type_names[] = {"TYPE_UNSPECIFIED", "CREATED", "PAID",
 
 /* --- writing decoded logs ------------------------------------------------ */
 
-/* Append a record with key @key of @klen bytes (NULL: a null key). */
-static void put(struct log_dir *d, int64_t offset, int64_t ts, uint8_t type,
-		const void *value, size_t len, const void *key, size_t klen)
-{
-	struct log_rec rec = {0};
-	struct log_pos at;
-
-	rec.offset = offset;
-	rec.timestamp = ts;
-	rec.ts_type = ts < 0 ? 0 : 1;
-	rec.type = type;
-	rec.key = key;
-	rec.key_len = key ? (uint32_t)klen : LOG_REC_NULL;
-	rec.value = value;
-	rec.value_len = (uint32_t)len;
-	CHECK_OK(log_dir_append(d, &rec, 1, &at));
-}
-
 /* An OK outcome holding @body_len bytes at @body as message @msg. */
 static void put_ok_raw(struct log_dir *d, int64_t offset, int64_t ts,
 		       uint32_t schema_id, const char *msg, const void *body,
@@ -90,7 +72,7 @@ static void put_ok_raw(struct log_dir *d, int64_t offset, int64_t ts,
 
 	CHECK(vlen <= sizeof(val));
 	log_dec_ok_put(val, schema_id, msg, (uint16_t)strlen(msg), body, blen);
-	put(d, offset, ts, LOG_DEC_OK, val, vlen, key, klen);
+	xt_put_key(d, offset, ts, LOG_DEC_OK, val, vlen, key, klen);
 }
 
 static void frontiers(void)
@@ -140,26 +122,15 @@ static void quar(int j, int64_t off, unsigned reason, bool has, uint32_t id,
 		 const char *detail)
 {
 	struct mrec *m = &model[j][off];
-	struct log_dec_quarantine q = {
-		.schema_id = id,
-		.has_schema_id = has,
-		.reason = (uint8_t)reason,
-		.detail = detail,
-		.detail_len = (uint16_t)strlen(detail),
-	};
-	uint8_t val[256];
-	size_t vlen = log_dec_q_size(q.detail_len, 0);
 
-	CHECK(off < NOFF && vlen <= sizeof(val));
+	CHECK(off < NOFF);
 	memset(m, 0, sizeof(*m));
 	m->used = true;
 	m->reason = reason;
 	m->has_schema_id = has;
 	m->schema_id = id;
 	snprintf(m->detail, sizeof(m->detail), "%s", detail);
-	log_dec_q_put(val, &q, false);
-	put(jparts[j].d, off, TS0 + off, LOG_DEC_QUARANTINED, val, vlen, "qk",
-	    2);
+	xt_q(jparts[j].d, off, TS0 + off, reason, has, id, detail);
 }
 
 /* --- the model's rows ------------------------------------------------------ */

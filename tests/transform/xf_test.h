@@ -121,27 +121,38 @@ static inline size_t xt_pack(const struct xt_ev *ev, uint8_t *buf, size_t size)
 	return orders__v3__order_event__pack(&m, buf);
 }
 
-/* xt_put - append one decoded-log record with @value as its value;
- * returns its position. */
-static inline struct log_pos xt_put(struct log_dir *d, int64_t offset,
-				    int64_t ts, uint8_t type, const void *value,
-				    size_t len)
+/* xt_put_key - append one decoded-log record with @value as its value and
+ * @key of @klen bytes as its Kafka key (NULL: a null key); returns its
+ * position. */
+static inline struct log_pos xt_put_key(struct log_dir *d, int64_t offset,
+					int64_t ts, uint8_t type,
+					const void *value, size_t len,
+					const void *key, size_t klen)
 {
 	struct log_pos at;
 	struct log_rec rec = {0};
-	char key[32];
 
-	snprintf(key, sizeof(key), "k%lld", (long long)offset);
 	rec.offset = offset;
 	rec.timestamp = ts;
 	rec.ts_type = ts < 0 ? 0 : 1;
 	rec.type = type;
 	rec.key = key;
-	rec.key_len = (uint32_t)strlen(key);
+	rec.key_len = key ? (uint32_t)klen : LOG_REC_NULL;
 	rec.value = value;
 	rec.value_len = (uint32_t)len;
 	CHECK_OK(log_dir_append(d, &rec, 1, &at));
 	return at;
+}
+
+/* xt_put - xt_put_key with the key "k<offset>". */
+static inline struct log_pos xt_put(struct log_dir *d, int64_t offset,
+				    int64_t ts, uint8_t type, const void *value,
+				    size_t len)
+{
+	char key[32];
+
+	snprintf(key, sizeof(key), "k%lld", (long long)offset);
+	return xt_put_key(d, offset, ts, type, value, len, key, strlen(key));
 }
 
 /* xt_ok - append a LOG_DEC_OK outcome of @ev (schema @schema_id). */
