@@ -200,6 +200,25 @@ static inline void pt_schema_url(const char *name, char *url, size_t size)
 		       name) < (int)size);
 }
 
+/* pt_wait_sessions_gone - wait (10 s at most, else fail) until no other
+ * client session of role rawzone is left on the server: a session cut or
+ * killed by a test may still be ending (committing) for a moment. */
+static inline void pt_wait_sessions_gone(PGconn *c)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (pt_int(c, "SELECT count(*) FROM pg_stat_activity WHERE "
+			      "usename = 'rawzone' AND backend_type = "
+			      "'client backend' AND pid <> "
+			      "pg_backend_pid()") == 0)
+			return;
+		usleep(50000);
+	}
+	fprintf(stderr, "a session of role rawzone did not end in 10 s\n");
+	exit(1);
+}
+
 /* --- dumps ----------------------------------------------------------------- */
 
 /* xt_dump_q of tests/transform/xf_test.h for PostgreSQL, in the same

@@ -355,14 +355,7 @@ static void ambiguous(const char *url)
 	/* The child's backend may still be committing: wait for it to end
 	 * (so would a restarted transform that reads its checkpoint too
 	 * early: rows keyed by coordinates make that harmless). */
-	for (status = 0; status < 100 && pt_int(c, "SELECT count(*) FROM "
-						   "pg_stat_activity WHERE "
-						   "datname = 'rawzone' AND "
-						   "pid <> pg_backend_pid() "
-						   "AND backend_type = "
-						   "'client backend'") > 0;
-	     status++)
-		usleep(50000);
+	pt_wait_sessions_gone(c);
 	/* The server had the COMMIT: row 2 is there. */
 	CHECK_EQ(pt_int(c, "SELECT count(*) FROM a"), 2);
 	PQfinish(c);

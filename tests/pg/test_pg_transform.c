@@ -151,22 +151,6 @@ static bool log_has(const char *needle)
 	return found;
 }
 
-/* No session of role rawzone but @c's (a cut one may still commit). */
-static void wait_sessions_gone(PGconn *c)
-{
-	int i;
-
-	for (i = 0; i < 200; i++) {
-		if (pt_int(c, "SELECT count(*) FROM pg_stat_activity WHERE "
-			      "usename = 'rawzone' AND pid <> "
-			      "pg_backend_pid()") == 0)
-			return;
-		usleep(50000);
-	}
-	fprintf(stderr, "a cut session did not end\n");
-	exit(1);
-}
-
 static void ambiguous(void)
 {
 	/* 3 schema transactions at start-up, then the batches */
@@ -192,7 +176,7 @@ static void ambiguous(void)
 		/* The server had the COMMIT: the batch and its checkpoint
 		 * are there, together. */
 		c = pt_connect(url);
-		wait_sessions_gone(c);
+		pt_wait_sessions_gone(c);
 		outcomes = pt_int(c, "SELECT sum(outcomes) FROM "
 				     "rawzone_transform_checkpoint");
 		CHECK_EQ(outcomes, (nth[j] - 3) * 1000);
