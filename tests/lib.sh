@@ -195,6 +195,17 @@ catches_sigterm() {
 	fail "$2 (pid $pid) did not set up its SIGTERM handler within 10 s"
 }
 
+# start_pipeline CONF: land, decode and transform on CONF (start_stage
+# each), their pids in the array pid[land], pid[decode], pid[transform].
+start_pipeline() {
+	declare -gA pid
+	local s
+	for s in land decode transform; do
+		start_stage "$s" "$1"
+		pid[$s]=$STAGE_PID
+	done
+}
+
 # stop_stage PID: SIGTERM and wait; fails the test on a non-zero exit.
 stop_stage() {
 	local pid=$1 rc

@@ -13,11 +13,7 @@ write_conf "$T/rz.conf" kill "$T/data"
 producer=$!
 at_exit "kill $producer"
 
-declare -A pid
-for s in land decode transform; do
-	start_stage "$s" "$T/rz.conf"
-	pid[$s]=$STAGE_PID
-done
+start_pipeline "$T/rz.conf"
 RANDOM=1234
 stages=(land decode transform)
 declare -A kills=([land]=0 [decode]=0 [transform]=0)

@@ -9,11 +9,7 @@ mock_start orders:4
 write_conf "$T/rz.conf" rkill "$T/data" land.static_membership=false decode.batch_records=2000
 "$BIN/rawzone" produce -b "$BOOTSTRAP" --count 60000 --bad-fraction 0.02 --seed 51 \
 	--manifest "$T/manifest.jsonl" >"$T/produce.log" 2>&1 || fail "produce"
-declare -A pid
-for s in land decode transform; do
-	start_stage "$s" "$T/rz.conf"
-	pid[$s]=$STAGE_PID
-done
+start_pipeline "$T/rz.conf"
 drained() { "$BIN/rawzone" status -c "$T/rz.conf" --offline --caught-up; }
 wait_until 60 "land" landed_at_least "$T/rz.conf" 60000
 wait_until 60 "the pipeline to catch up" drained

@@ -13,11 +13,7 @@ grep -v '^3 ' "$TOP/proto/registry.conf" >"$T/registry.conf"
 write_conf "$T/rz.conf" fix "$T/data" decode.registry="$T/registry.conf"
 "$BIN/rawzone" produce -b "$BOOTSTRAP" --count 60000 --bad-fraction 0.01 --seed 31 \
 	--manifest "$T/m1.jsonl" >"$T/p1.log" 2>&1 || fail "produce"
-declare -A pid
-for s in land decode transform; do
-	start_stage "$s" "$T/rz.conf"
-	pid[$s]=$STAGE_PID
-done
+start_pipeline "$T/rz.conf"
 drained() { "$BIN/rawzone" status -c "$T/rz.conf" --caught-up; }
 wait_until 120 "the pipeline to catch up" drained
 unknown=$(sqlite3 "$T/data/rawzone.db" "SELECT count(*) FROM rawzone_quarantine WHERE reason = 'unknown_schema' AND schema_id = 3")

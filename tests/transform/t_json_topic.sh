@@ -26,11 +26,7 @@ write_conf "$T/rz.conf" json "$T/data" land.static_membership=false \
 	fail "produce to payments"
 grep -q "delivered=$NP failed=0" "$T/p-payments.log" || fail "not every payments record was delivered"
 
-declare -A pid
-for s in land decode transform; do
-	start_stage "$s" "$T/rz.conf"
-	pid[$s]=$STAGE_PID
-done
+start_pipeline "$T/rz.conf"
 drained() { "$BIN/rawzone" status -c "$T/rz.conf" --offline --caught-up; }
 wait_until 60 "land" landed_at_least "$T/rz.conf" $((NO + NP))
 wait_until 60 "the pipeline to catch up" drained
