@@ -138,9 +138,11 @@ const char *log_rd_path(const struct log_rd *rd)
 }
 
 /* Make at least @need bytes from rd->pos available in the buffer, or as
- * many as the file has. Returns the bytes available from rd->pos, or
- * -errno. */
-static ssize_t fill(struct log_rd *rd, size_t need)
+ * many as the file has before @stop (a file position, or UINT64_MAX).
+ * Nothing past @stop is read: an O_DIRECT writer may have padded there
+ * with zeros it overwrites later. Returns the bytes available from
+ * rd->pos, or -errno. */
+static ssize_t fill(struct log_rd *rd, size_t need, uint64_t stop)
 {
 	size_t off = (size_t)(rd->pos - rd->buf_pos), have;
 
@@ -167,10 +169,15 @@ static ssize_t fill(struct log_rd *rd, size_t need)
 		rd->cap = need;
 	}
 	while (rd->buf_len < need) {
-		ssize_t n = io_pread(rd->fd, rd->buf + rd->buf_len,
-				     rd->cap - rd->buf_len,
-				     rd->buf_pos + rd->buf_len);
+		uint64_t at = rd->buf_pos + rd->buf_len;
+		size_t room = rd->cap - rd->buf_len;
+		ssize_t n;
 
+		if (stop != UINT64_MAX && room > stop - at)
+			room = at < stop ? (size_t)(stop - at) : 0;
+		if (room == 0)
+			break;
+		n = io_pread(rd->fd, rd->buf + rd->buf_len, room, at);
 		if (n < 0)
 			return n;
 		if (n == 0)
@@ -216,7 +223,7 @@ int log_rd_next(struct log_rd *rd, struct log_pos limit, struct log_rec *rec,
 			rd->fd = ret;
 		}
 
-		avail = fill(rd, LOG_REC_HDR_SIZE);
+		avail = fill(rd, LOG_REC_HDR_SIZE, stop);
 		if (avail < 0)
 			return (int)avail;
 		for (;;) {
@@ -231,7 +238,7 @@ int log_rd_next(struct log_rd *rd, struct log_pos limit, struct log_rec *rec,
 				break;
 			if (len < (size_t)avail)
 				return -ERR_CORRUPT; /* runs past @limit */
-			avail = fill(rd, want);
+			avail = fill(rd, want, stop);
 			if (avail < 0)
 				return (int)avail;
 			if (avail <= prev)
@@ -243,6 +250,13 @@ int log_rd_next(struct log_rd *rd, struct log_pos limit, struct log_rec *rec,
 			rd->pos += (uint64_t)ret;
 			return 1;
 		}
+		/* Reading to the very end, zeros where a frame would start
+		 * are space an O_DIRECT writer padded (or a crash left
+		 * unwritten): the end of the data, like a torn tail. */
+		if (ret != -ENODATA && limit.seg == UINT64_MAX && avail >= 4 &&
+		    memcmp(rd->buf + (rd->pos - rd->buf_pos), "\0\0\0\0", 4) ==
+			    0)
+			return -ENODATA;
 		if (ret != -ENODATA)
 			return ret;
 		/* The file ends before the limit does: below a finite limit
