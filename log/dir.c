@@ -4,11 +4,13 @@
  * Invariants:
  *  - synced <= end, both file positions in the active segment;
  *  - old_fd >= 0 only while the segment a roll left (old_seg) may hold
- *    bytes not yet durable; a roll waits while it is set, so every segment
- *    before old_seg is durable and complete;
+ *    bytes not yet durable, or O_DIRECT padding not yet cut and synced; a
+ *    roll waits while it is set, so every segment before old_seg is
+ *    durable and complete;
  *  - in a keyed log, last_offset is the greatest offset in the log and any
  *    new record's offset exceeds it;
- *  - pending index entries all belong to the active segment.
+ *  - pending index entries all belong to the active segment;
+ *  - dfd and old_dfd are fd's and old_fd's O_DIRECT twins, or -1.
  */
 #include "log/dir.h"
 
@@ -27,12 +29,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifndef STATX_DIOALIGN
+#define STATX_DIOALIGN 0x00002000u
+#endif
+
 struct log_dir {
 	char *path;
 	struct log_dir_opts o;
 	int fd; /* active segment, or -1 */
+	int dfd;
+	uint32_t align; /* what dfd's writes align to */
 	uint64_t seg;
 	int old_fd; /* the segment left by the last roll, until durable */
+	int old_dfd;
+	bool sealed; /* log_dir_seal() cut it since the last log_dir_durable() */
+	/* the bytes of the partial block that ends at tail_pos of the active
+	 * segment, as the last log_dir_align() left them */
+	bool tail_ok;
+	uint32_t tail_len;
+	uint64_t tail_pos;
+	char tail[LOG_DIR_ALIGN_MAX];
 	uint64_t old_seg;
 	uint64_t old_end; /* its size */
 	bool have_seg;
@@ -71,7 +87,9 @@ int log_dir_open(const char *path, const struct log_dir_opts *o,
 	}
 	d->o = *o;
 	d->fd = -1;
+	d->dfd = -1;
 	d->old_fd = -1;
+	d->old_dfd = -1;
 	d->idx_fd = -1;
 	*out = d;
 	return 0;
@@ -81,8 +99,14 @@ void log_dir_close(struct log_dir *d)
 {
 	if (!d)
 		return;
+	/* Every reserved byte durable: cut the padding of O_DIRECT writes
+	 * (recovery would, but as a torn tail). */
+	if (d->dfd >= 0 && d->synced == d->end)
+		io_ftruncate(d->fd, d->end);
 	io_close(d->fd);
+	io_close(d->dfd);
 	io_close(d->old_fd);
+	io_close(d->old_dfd);
 	io_close(d->idx_fd);
 	free(d->pend);
 	free(d->buf);
@@ -186,15 +210,60 @@ void log_dir_note(struct log_dir *d, int64_t offset, uint64_t pos)
 	d->idx_last_pos = pos;
 }
 
+/* The O_DIRECT twin of the active segment, if the options ask for one and
+ * the file system takes it. */
+static void open_direct(struct log_dir *d)
+{
+	char path[PATH_MAX];
+	struct statx sx;
+	uint32_t a = 0;
+	int fd;
+
+	if (!d->o.direct ||
+	    log_seg_path(path, sizeof(path), d->path, d->seg, ".log") < 0)
+		return;
+	fd = io_open(path, O_WRONLY | O_DIRECT, 0);
+	if (fd >= 0 && statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) == 0 &&
+	    (sx.stx_mask & STATX_DIOALIGN))
+		a = sx.stx_dio_offset_align > sx.stx_dio_mem_align
+			    ? sx.stx_dio_offset_align
+			    : sx.stx_dio_mem_align;
+	if (a == 0)
+		a = LOG_DIR_ALIGN_MAX; /* not said: a page is always enough */
+	if (fd < 0 || a > LOG_DIR_ALIGN_MAX || (a & (a - 1))) {
+		static bool said; /* once, not once per partition */
+
+		if (!said)
+			diag_info("%s: %s%s; writing through the page cache",
+				  path,
+				  fd < 0 ? "cannot open with O_DIRECT: "
+					 : "O_DIRECT needs an alignment over "
+					   "4096",
+				  fd < 0 ? err_str(fd) : "");
+		said = true;
+		io_close(fd);
+		d->o.direct = false;
+		return;
+	}
+	d->dfd = fd;
+	d->align = a;
+}
+
 static void set_active(struct log_dir *d, int fd, uint64_t seg, uint64_t end)
 {
-	if (d->fd >= 0 && d->synced != d->end) {
+	/* A segment O_DIRECT wrote may hold padding past its records even
+	 * when they are synced: it is sealed and synced like the rest. */
+	if (d->fd >= 0 && (d->synced != d->end || d->dfd >= 0)) {
 		d->old_fd = d->fd; /* synced later, then closed */
+		d->old_dfd = d->dfd;
 		d->old_seg = d->seg;
 		d->old_end = d->end;
 	} else {
 		io_close(d->fd);
+		io_close(d->dfd);
 	}
+	d->dfd = -1;
+	d->tail_ok = false;
 	io_close(d->idx_fd);
 	d->idx_fd = -1;
 	d->fd = fd;
@@ -202,6 +271,7 @@ static void set_active(struct log_dir *d, int fd, uint64_t seg, uint64_t end)
 	d->have_seg = true;
 	d->end = end;
 	d->synced = end;
+	open_direct(d);
 }
 
 int log_dir_recover(struct log_dir *d, const struct log_pos *durable,
@@ -439,10 +509,51 @@ int log_dir_reserve(struct log_dir *d, int64_t first, size_t len,
 
 reserve:
 	sp->fd = d->fd;
+	sp->dfd = d->dfd;
+	sp->align = d->dfd >= 0 ? d->align : 1;
 	sp->seg = d->seg;
 	sp->pos = d->end;
 	d->end += len;
 	return 0;
+}
+
+uint32_t log_dir_lead(const struct log_dir *d, char *buf)
+{
+	if (d->dfd < 0 || !d->tail_ok || d->tail_pos != d->end)
+		return 0;
+	memcpy(buf, d->tail, d->tail_len);
+	return d->tail_len;
+}
+
+int log_dir_align(struct log_dir *d, const struct log_span *sp, char *buf,
+		  uint32_t *lead, uint32_t records)
+{
+	uint32_t a = sp->align, want = (uint32_t)(sp->pos & (a - 1)), len, t;
+	uint64_t end = sp->pos + records;
+
+	if (!d->tail_ok || d->tail_pos != sp->pos) {
+		/* The first write since the log opened, or since a roll:
+		 * read the block's bytes back (the page cache has them). */
+		ssize_t n =
+			io_pread_full(sp->fd, d->tail, want, sp->pos - want);
+
+		if (n < 0)
+			return (int)n;
+		if ((size_t)n != want)
+			return -EIO;
+		if (want != *lead)
+			memmove(buf + want, buf + *lead, records);
+		memcpy(buf, d->tail, want);
+		*lead = want;
+	}
+	len = want + records;
+	t = (uint32_t)(end & (a - 1));
+	memcpy(d->tail, buf + len - t, t);
+	d->tail_len = t;
+	d->tail_pos = end;
+	d->tail_ok = true;
+	memset(buf + len, 0, ((len + a - 1) & ~(a - 1)) - len);
+	return (int)((len + a - 1) & ~(a - 1));
 }
 
 int log_dir_unsynced(const struct log_dir *d, int fds[2])
@@ -456,14 +567,31 @@ int log_dir_unsynced(const struct log_dir *d, int fds[2])
 	return n;
 }
 
+int log_dir_seal(struct log_dir *d)
+{
+	int ret;
+
+	if (d->old_fd < 0 || d->old_dfd < 0)
+		return 0;
+	ret = io_ftruncate(d->old_fd, d->old_end);
+	d->sealed = ret == 0;
+	return ret;
+}
+
 int log_dir_durable(struct log_dir *d, struct log_pos upto)
 {
-	if (d->old_fd >= 0 &&
+	/* A segment O_DIRECT wrote stays open until a sync has followed its
+	 * cut: @upto may cover it from before the roll, when it was not cut
+	 * yet. */
+	if (d->old_fd >= 0 && (d->old_dfd < 0 || d->sealed) &&
 	    (upto.seg > d->old_seg ||
 	     (upto.seg == d->old_seg && upto.pos >= d->old_end))) {
 		io_close(d->old_fd);
+		io_close(d->old_dfd);
 		d->old_fd = -1;
+		d->old_dfd = -1;
 	}
+	d->sealed = false;
 	if (upto.seg == d->seg && upto.pos > d->synced && upto.pos <= d->end)
 		d->synced = upto.pos;
 	return index_flush(d);
@@ -545,6 +673,9 @@ int log_dir_sync(struct log_dir *d)
 	struct log_pos end = log_dir_end(d);
 	int fds[2], n, i, ret;
 
+	ret = log_dir_seal(d);
+	if (ret < 0)
+		return ret;
 	n = log_dir_unsynced(d, fds);
 	for (i = 0; i < n; i++) {
 		ret = io_fdatasync(fds[i]);

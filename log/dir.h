@@ -36,6 +36,8 @@ struct log_dir_opts {
 				  the checkpoint: the writer regenerates them
 				  (decode's logs: a re-decode would append
 				  them again) */
+	bool direct; /* hand out an O_DIRECT fd of the active segment too,
+			where the file system has one (see log_span) */
 };
 
 struct log_dir;
@@ -74,11 +76,25 @@ int log_dir_open(const char *path, const struct log_dir_opts *o,
 int log_dir_recover(struct log_dir *d, const struct log_pos *durable,
 		    struct log_recovery *r);
 
-/* Where appended bytes go. */
+/* Where appended bytes go.
+ *
+ * With log_dir_opts.direct, where the file system takes O_DIRECT, dfd is
+ * the same segment open write-only with O_DIRECT, and align the unit its
+ * writes need: file position, length and buffer address all multiples of
+ * it (a power of two, at most LOG_DIR_ALIGN_MAX). Such a writer rewrites
+ * the partial block before @pos from what it knows is there, and may pad
+ * its last block with zeros past the reserved bytes: log_dir_seal() cuts
+ * a segment left by a roll back to its records before it is synced and
+ * log_dir_close() the active one, readers stop at a durable frontier or
+ * at zeros, and recovery cuts what a crash left like a torn tail.
+ * Otherwise dfd is -1 and align 1. */
+#define LOG_DIR_ALIGN_MAX 4096u
 struct log_span {
 	int fd;	      /* the active segment, open read-write */
 	uint64_t seg; /* its base */
 	uint64_t pos; /* file position of the first byte */
+	int dfd;      /* the same, O_DIRECT write-only, or -1 */
+	uint32_t align;
 };
 
 /* log_dir_reserve - room for @len bytes of frames whose first record has
@@ -88,6 +104,25 @@ struct log_span {
  * on error nothing moved. */
 int log_dir_reserve(struct log_dir *d, int64_t first, size_t len,
 		    struct log_span *sp);
+
+/* log_dir_lead - for the next O_DIRECT write: copies into @buf the bytes
+ * of the partial block that ends at the log's end, when the last
+ * log_dir_align() left them known, and returns their count; else 0 (the
+ * next log_dir_align() reads them back). */
+uint32_t log_dir_lead(const struct log_dir *d, char *buf);
+
+/* log_dir_align - make one O_DIRECT write of @records bytes of frames at
+ * @buf + *@lead, which log_dir_reserve() placed at @sp (align > 1): the
+ * lead becomes the bytes of the block before sp->pos (moving the frames
+ * when its length changes, as after a roll), and zeros pad the end to a
+ * whole block. @buf is aligned to sp->align and has LOG_DIR_SLACK bytes
+ * of room past *@lead + @records (a longer lead, then padding).
+ * Returns the length to write from @buf at sp->pos - *@lead through
+ * sp->dfd, or -errno. Writes made this way must complete in the order
+ * they were aligned: each may rewrite the last block of the one before. */
+#define LOG_DIR_SLACK (2 * LOG_DIR_ALIGN_MAX)
+int log_dir_align(struct log_dir *d, const struct log_span *sp, char *buf,
+		  uint32_t *lead, uint32_t records);
 
 /* log_dir_note - the record with @offset was framed at @pos of the active
  * segment: keeps the last offset and the index. */
@@ -110,6 +145,13 @@ int log_dir_write(struct log_dir *d, const void *frames, size_t len,
  * most 2, into @fds), for the caller to fdatasync. */
 int log_dir_unsynced(const struct log_dir *d, int fds[2]);
 
+/* log_dir_seal - cut the segment a roll left back to its records, which
+ * O_DIRECT writes may have padded: for a caller that wrote through dfd,
+ * once those writes have completed and before it syncs what
+ * log_dir_unsynced() names. That segment stays open (and named there)
+ * until a log_dir_durable() follows a cut. Returns 0 or -errno. */
+int log_dir_seal(struct log_dir *d);
+
 /* log_dir_durable - every byte up to @upto (an end log_dir_end() gave,
  * whose fds the caller has synced since) is durable. Closes the segment
  * left by a roll once it is covered, and writes pending index entries
@@ -123,8 +165,8 @@ int log_dir_durable(struct log_dir *d, struct log_pos upto);
 int log_dir_append(struct log_dir *d, const struct log_rec *recs, size_t n,
 		   struct log_pos *first_pos);
 
-/* log_dir_sync - fdatasync whatever log_dir_unsynced() names, then
- * log_dir_durable() up to the end. An error is final (see io_fdatasync).
+/* log_dir_sync - log_dir_seal(), fdatasync whatever log_dir_unsynced()
+ * names, then log_dir_durable() up to the end. An error is final (see io_fdatasync).
  */
 int log_dir_sync(struct log_dir *d);
 
@@ -138,7 +180,8 @@ bool log_dir_last_offset(const struct log_dir *d, int64_t *offset);
 const char *log_dir_path(const struct log_dir *d);
 
 /* log_dir_close - close files and free; NULL is accepted. Bytes not
- * durable stay as they are (recovery deals with them). */
+ * durable stay as they are (recovery deals with them); when all are, the
+ * active segment is cut back to them (O_DIRECT padding). */
 void log_dir_close(struct log_dir *d);
 
 #endif
