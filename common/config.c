@@ -65,6 +65,10 @@ static const struct cfg_key keys[] = {
 	 "0",
 	 "bound land's memory: write buffers and librdkafka's prefetch are "
 	 "sized from it (0: sized for throughput; README \"land's memory\")"},
+	{"land", "direct_io", CFG_BOOL, F(land_direct_io), 0, 0, 0, "true",
+	 "write the raw zone with O_DIRECT from land's buffers, past the "
+	 "page cache, where the file system takes it (false: through the "
+	 "page cache)"},
 	{"land", "ring_capacity", CFG_INT, F(land_ring_capacity), 0, 64,
 	 1 << 24, "65536", "entries of the land->decode ring (power of two)"},
 	{"land", "static_membership", CFG_BOOL, F(land_static_membership), 0, 0,

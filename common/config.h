@@ -41,6 +41,7 @@ struct cfg {
 	int64_t land_memory_bytes; /* 0: no bound (see land/memory.h) */
 	int64_t land_ring_capacity;
 	int land_static_membership;
+	int land_direct_io;
 
 	/* [decode] */
 	char *dec_registry;

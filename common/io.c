@@ -202,14 +202,17 @@ static int plan_check(enum io_op op)
 	return 0;
 }
 
-int io_fault(enum io_op op, int res)
+int io_fault(enum io_op op, int res, unsigned unit)
 {
 	int f = plan_check(op);
 
 	if (f == 0)
 		return res;
-	if (f == FAULT_SHORT)
-		return res > 1 ? res / 2 : res;
+	if (f == FAULT_SHORT) {
+		int units = res / (int)unit;
+
+		return units > 1 ? units / 2 * (int)unit : res;
+	}
 	return f;
 }
 

@@ -98,8 +98,9 @@ int io_mkdir_p(const char *path, mode_t mode);
 /* io_fault - pass the result @res of an operation of kind @op done outside
  * the syscall table (an io_uring completion) through the fault plan: counts
  * the operation and returns @res, or the injected fault (-errno, or for
- * "short" a positive @res halved), or kills the process. */
-int io_fault(enum io_op op, int res);
+ * "short" a positive @res halved in whole @unit's, as an O_DIRECT write
+ * transfers whole blocks - one unit stays whole), or kills the process. */
+int io_fault(enum io_op op, int res, unsigned unit);
 
 /* io_kill_point - a named point of a commit protocol; raises SIGKILL at the
  * occurrence RAWZONE_KILL_AT names. Costs one branch when unset. */

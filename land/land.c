@@ -42,18 +42,29 @@ enum ep_state { EP_OPEN, EP_WRITING, EP_SYNCING };
 struct land_part;
 struct epoch;
 
+/* A chunk's buffer holds, from its start: @lead bytes already in the log
+ * (the partial block before where its records go, which an O_DIRECT write
+ * rewrites), the framed records, then LOG_DIR_SLACK bytes of room (see
+ * log_dir_align()). */
 struct chunk {
-	struct chunk *next; /* free descriptors */
+	struct chunk *next; /* free descriptors, or the partition's queue of
+			       writes waiting for the one in flight */
 	char *buf;
-	uint32_t len;
-	uint32_t cap;
-	int big; /* malloc'd for one record larger than a pool chunk */
+	uint32_t lead;
+	uint32_t len; /* lead + records */
+	uint32_t cap; /* what len may reach */
+	int big;      /* malloc'd for one record larger than a pool chunk */
 	struct land_part *p;
 	int64_t first;
-	uint64_t seg, pos; /* where it was written (for messages) */
+	uint64_t seg, pos; /* where its records went (for messages) */
+	int wfd;	   /* the write: fd, file position, length */
+	uint64_t woff;
+	uint32_t wlen;
+	uint32_t align; /* 1, or the O_DIRECT block */
+	bool direct;
 	struct epoch *ep;
 	/* records to note in the index, taken while framing (the frame is
-	 * in cache then): (offset, position in the chunk) */
+	 * in cache then): (offset, position after the lead) */
 	struct chunk_note {
 		int64_t offset;
 		uint32_t rel;
@@ -76,6 +87,10 @@ struct land_part {
 	uint64_t mark;	      /* id of the open epoch it is listed in */
 	int64_t durable_next; /* the offset after the last durable record */
 	int64_t committed;    /* last offset committed to Kafka, or -1 */
+	/* O_DIRECT writes go one at a time (consecutive ones share a
+	 * block): the one in flight, and those waiting for it. */
+	bool writing;
+	struct chunk *wq_head, *wq_tail;
 };
 
 struct ep_entry {
@@ -227,6 +242,17 @@ static void chunk_release(struct land *l, struct chunk *c)
 static void start_sync(struct land *l, struct epoch *ep);
 static void complete_epoch(struct land *l, struct epoch *ep);
 
+static void chunk_done(void *arg, int res);
+
+static void write_chunk(struct land *l, struct chunk *c)
+{
+	int ret = land_io_write(l->io, c->wfd, c->buf, c->wlen, c->woff,
+				c->align, chunk_done, c);
+
+	if (ret < 0)
+		set_fatal(l, ret); /* the epoch waits for it: it never ends */
+}
+
 static void chunk_done(void *arg, int res)
 {
 	struct chunk *c = arg;
@@ -238,9 +264,20 @@ static void chunk_done(void *arg, int res)
 		diag_err("%s/%020llu.log: write of %u bytes at position %llu "
 			 "failed: %s; nothing past the last checkpoint is "
 			 "committed",
-			 log_dir_path(p->d), (unsigned long long)c->seg, c->len,
-			 (unsigned long long)c->pos, err_str(res));
+			 log_dir_path(p->d), (unsigned long long)c->seg,
+			 c->wlen, (unsigned long long)c->woff, err_str(res));
 		set_fatal(l, res);
+	}
+	if (c->direct) {
+		struct chunk *n = p->wq_head;
+
+		p->writing = n != NULL;
+		if (n) {
+			p->wq_head = n->next;
+			if (!p->wq_head)
+				p->wq_tail = NULL;
+			write_chunk(l, n);
+		}
 	}
 	ep->writes--;
 	chunk_release(l, c);
@@ -252,15 +289,25 @@ static void chunk_done(void *arg, int res)
 static int submit_chunk(struct land *l, struct chunk *c)
 {
 	struct land_part *p = c->p;
+	uint32_t records = c->len - c->lead;
 	struct log_span sp;
 	int ret;
 
 	p->chunk = NULL;
-	ret = log_dir_reserve(p->d, c->first, c->len, &sp);
+	ret = log_dir_reserve(p->d, c->first, records, &sp);
+	if (ret == 0 && sp.align > 1) {
+		ret = log_dir_align(p->d, &sp, c->buf, &c->lead, records);
+		c->len = c->lead + records;
+		c->wfd = sp.dfd;
+		c->woff = sp.pos - c->lead;
+		c->wlen = (uint32_t)ret;
+		c->align = sp.align;
+		c->direct = true;
+	}
 	if (ret < 0) {
 		diag_err("%s: cannot place %u bytes of records from offset "
 			 "%lld: %s",
-			 log_dir_path(p->d), c->len, (long long)c->first,
+			 log_dir_path(p->d), records, (long long)c->first,
 			 err_str(ret));
 		chunk_release(l, c);
 		return set_fatal(l, ret);
@@ -275,16 +322,26 @@ static int submit_chunk(struct land *l, struct chunk *c)
 	}
 	c->seg = sp.seg;
 	c->pos = sp.pos;
+	if (!c->direct) {
+		c->wfd = sp.fd;
+		c->woff = sp.pos;
+		c->wlen = records;
+		c->align = 1;
+	}
 	c->ep = l->open;
 	l->open->writes++;
-	ret = land_io_write(l->io, sp.fd, c->buf, c->len, sp.pos, chunk_done,
-			    c);
-	if (ret < 0) {
-		l->open->writes--;
-		chunk_release(l, c);
-		return set_fatal(l, ret);
+	if (c->direct && p->writing) {
+		c->next = NULL;
+		if (p->wq_tail)
+			p->wq_tail->next = c;
+		else
+			p->wq_head = c;
+		p->wq_tail = c;
+		return 0;
 	}
-	return 0;
+	p->writing = c->direct;
+	write_chunk(l, c);
+	return l->fatal;
 }
 
 static void sync_done(void *arg, int res)
@@ -310,9 +367,18 @@ static void start_sync(struct land *l, struct epoch *ep)
 	io_kill_point("K1");
 	ep->state = EP_SYNCING;
 	for (i = 0; i < ep->n; i++) {
-		int fds[2], n, j;
+		struct log_dir *d = ep->e[i].p->d;
+		int fds[2], n, j, ret;
 
-		n = log_dir_unsynced(ep->e[i].p->d, fds);
+		ret = log_dir_seal(d);
+		if (ret < 0) {
+			diag_err("%s: cannot cut a finished segment back to "
+				 "its records: %s",
+				 log_dir_path(d), err_str(ret));
+			set_fatal(l, ret);
+			return;
+		}
+		n = log_dir_unsynced(d, fds);
 		for (j = 0; j < n; j++) {
 			if (land_io_fsync(l->io, fds[j], sync_done, ep) < 0) {
 				set_fatal(l, -ENOMEM);
@@ -503,16 +569,19 @@ static int close_epoch(struct land *l)
 
 /* --- framing -------------------------------------------------------------- */
 
+/* A chunk for @p with room for @need bytes of records after its lead. */
 static struct chunk *chunk_new(struct land *l, struct land_part *p, size_t need)
 {
 	struct chunk *c = l->free_desc;
-	char *buf = NULL;
-	size_t cap = land_pool_chunk_size(l->pool);
-	int big = need > cap;
+	void *buf = NULL;
+	size_t cap = land_pool_chunk_size(l->pool) - LOG_DIR_SLACK;
+	int big = need + LOG_DIR_ALIGN_MAX > cap;
 
 	if (big) {
-		buf = malloc(need);
-		cap = need;
+		cap = need + LOG_DIR_ALIGN_MAX;
+		if (posix_memalign(&buf, LOG_DIR_ALIGN_MAX,
+				   cap + LOG_DIR_SLACK))
+			buf = NULL;
 	} else {
 		while (!(buf = land_pool_get(l->pool))) {
 			size_t i;
@@ -543,6 +612,7 @@ static struct chunk *chunk_new(struct land *l, struct land_part *p, size_t need)
 	c->cap = (uint32_t)cap;
 	c->big = big;
 	c->p = p;
+	c->lead = c->len = log_dir_lead(p->d, c->buf);
 	return c;
 }
 
@@ -661,7 +731,7 @@ int land_add(struct land *l, const rd_kafka_message_t *m)
 
 	{
 		struct chunk *c = p->chunk;
-		uint32_t rel = c->len;
+		uint32_t rel = c->len - c->lead;
 
 		/* Index notes every index interval of chunk bytes. */
 		if (c->nnotes < CHUNK_NOTES &&
@@ -679,7 +749,7 @@ int land_add(struct land *l, const rd_kafka_message_t *m)
 	l->st.records++;
 	l->st.bytes += size;
 	/* A clock read per chunk, not per record, is precise enough. */
-	if (!l->st.first_ms || p->chunk->len == size) {
+	if (!l->st.first_ms || p->chunk->len - p->chunk->lead == size) {
 		l->st.last_ms = clock_ms();
 		if (!l->st.first_ms)
 			l->st.first_ms = l->st.last_ms;
@@ -992,6 +1062,7 @@ int land_new(const struct cfg *cfg, struct land **out)
 		.index_interval = (uint32_t)cfg->index_interval_bytes,
 		.max_record = (uint32_t)cfg->max_record_bytes,
 		.keyed = true,
+		.direct = cfg->land_direct_io != 0,
 	};
 	snprintf(l->ck_path, sizeof(l->ck_path), "%s/%s", cfg->data_dir,
 		 LAYOUT_LAND_CKPT);

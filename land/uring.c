@@ -27,6 +27,7 @@ struct uop {
 	const char *buf;
 	uint32_t len;  /* still to write */
 	uint32_t done; /* written so far */
+	uint32_t align;
 	uint64_t off;
 	land_io_cb cb;
 	void *arg;
@@ -163,8 +164,8 @@ static void fill_sq(struct land_io *io)
 }
 
 static int queue_op(struct land_io *io, enum uop_kind kind, int fd,
-		    const void *buf, uint32_t len, uint64_t off, land_io_cb cb,
-		    void *arg)
+		    const void *buf, uint32_t len, uint64_t off, uint32_t align,
+		    land_io_cb cb, void *arg)
 {
 	struct uop *u = uop_get(io);
 
@@ -175,6 +176,7 @@ static int queue_op(struct land_io *io, enum uop_kind kind, int fd,
 	u->buf = buf;
 	u->len = len;
 	u->done = 0;
+	u->align = align;
 	u->off = off;
 	u->cb = cb;
 	u->arg = arg;
@@ -185,14 +187,14 @@ static int queue_op(struct land_io *io, enum uop_kind kind, int fd,
 }
 
 int land_io_write(struct land_io *io, int fd, const void *buf, uint32_t len,
-		  uint64_t off, land_io_cb cb, void *arg)
+		  uint64_t off, uint32_t align, land_io_cb cb, void *arg)
 {
-	return queue_op(io, UOP_WRITE, fd, buf, len, off, cb, arg);
+	return queue_op(io, UOP_WRITE, fd, buf, len, off, align, cb, arg);
 }
 
 int land_io_fsync(struct land_io *io, int fd, land_io_cb cb, void *arg)
 {
-	return queue_op(io, UOP_FSYNC, fd, NULL, 0, 0, cb, arg);
+	return queue_op(io, UOP_FSYNC, fd, NULL, 0, 0, 1, cb, arg);
 }
 
 int land_io_submit(struct land_io *io)
@@ -215,13 +217,18 @@ int land_io_submit(struct land_io *io)
 /* One completion: finish short writes, else hand the result over. */
 static void complete(struct land_io *io, struct uop *u, int res)
 {
-	res = io_fault(u->kind == UOP_FSYNC ? IO_SYNC : IO_WRITE, res);
+	res = io_fault(u->kind == UOP_FSYNC ? IO_SYNC : IO_WRITE, res,
+		       u->align);
 	if (u->kind == UOP_WRITE && res >= 0) {
-		if (res == 0) {
+		/* O_DIRECT goes on from a whole block (rewriting what of it
+		 * was written: the same bytes). */
+		uint32_t whole = (uint32_t)res & ~(u->align - 1);
+
+		if (res == 0 || ((uint32_t)res < u->len && whole == 0)) {
 			res = -EIO; /* no progress: never spin on it */
 		} else if ((uint32_t)res < u->len) {
-			u->done += (uint32_t)res;
-			u->len -= (uint32_t)res;
+			u->done += whole;
+			u->len -= whole;
 			pend_push(io, u);
 			fill_sq(io);
 			return;

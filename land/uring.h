@@ -31,12 +31,14 @@ int land_io_new(unsigned depth, void *region, size_t region_len,
 /* land_io_free - the caller has reaped everything first. NULL accepted. */
 void land_io_free(struct land_io *io);
 
-/* land_io_write - queue a write of @len bytes at @buf to @fd at @off.
+/* land_io_write - queue a write of @len bytes at @buf to @fd at @off;
+ * @align is 1, or an O_DIRECT fd's block (@buf, @len and @off multiples of
+ * it), where a short write goes on from the last whole block written.
  * land_io_fsync - queue an fdatasync of @fd.
  * Queued operations reach the kernel at the next land_io_submit() or
  * land_io_reap(). Return 0 or -ENOMEM. */
 int land_io_write(struct land_io *io, int fd, const void *buf, uint32_t len,
-		  uint64_t off, land_io_cb cb, void *arg);
+		  uint64_t off, uint32_t align, land_io_cb cb, void *arg);
 int land_io_fsync(struct land_io *io, int fd, land_io_cb cb, void *arg);
 
 /* land_io_submit - hand queued operations to the kernel. 0 or -errno. */

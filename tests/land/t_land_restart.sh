@@ -1,19 +1,23 @@
 # tests/land/t_land_restart.sh - clean shutdowns (SIGTERM) in the middle of
 # a run, each followed by a restart: no gap and no duplicate; each stop
 # exits 0 after landing what was in flight; a second land on the same data
-# directory is refused (exit 75) without touching anything. The last run
-# lands under [land] memory_bytes.
+# directory is refused (exit 75) without touching anything. Runs 2 and 4
+# write through the page cache ([land] direct_io = false), the others with
+# O_DIRECT where /tmp takes it, so each continues segments the other mode
+# wrote, across 1M segment rolls. The last run lands under [land]
+# memory_bytes.
 . "$(dirname "$0")/../lib.sh"
 
 mock_start orders:4
-write_conf "$T/rz.conf" restart "$T/data" land.static_membership=false
+write_conf "$T/rz.conf" restart "$T/data" land.static_membership=false \
+	pipeline.segment_bytes=1M
 "$BIN/rawzone" produce -b "$BOOTSTRAP" --count 150000 --rate 30000 \
 	--seed 9 >"$T/produce.log" 2>&1 &
 producer=$!
 at_exit "kill $producer"
 
 for i in 1 2 3 4; do
-	start_stage land "$T/rz.conf"
+	start_stage land "$T/rz.conf" -X land.direct_io=$([ $((i % 2)) -eq 0 ] && echo false || echo true)
 	land=$STAGE_PID
 	sleep 1
 	if [ "$i" -eq 2 ]; then
