@@ -1115,6 +1115,28 @@ void land_get_stats(const struct land *l, struct land_stats *st)
 	st->ring_overflows = l->ring ? shm_ring_overflows(l->ring) : 0;
 }
 
+rd_kafka_topic_partition_list_t *land_behind(const struct land *l)
+{
+	rd_kafka_topic_partition_list_t *list = NULL;
+	size_t i;
+
+	for (i = 0; i < l->nparts; i++) {
+		const struct land_part *p = l->parts[i];
+		int64_t lo, hi;
+
+		if (!p->assigned || !p->have_next ||
+		    rd_kafka_get_watermark_offsets(l->rk, p->topic,
+						   p->partition, &lo, &hi) ||
+		    hi <= p->next)
+			continue;
+		if (!list && !(list = rd_kafka_topic_partition_list_new(8)))
+			return NULL;
+		rd_kafka_topic_partition_list_add(list, p->topic, p->partition)
+			->offset = RD_KAFKA_OFFSET_END;
+	}
+	return list;
+}
+
 void land_set_kafka(struct land *l, rd_kafka_t *rk)
 {
 	l->rk = rk;

@@ -93,6 +93,11 @@ struct land_stats {
 };
 void land_get_stats(const struct land *l, struct land_stats *st);
 
+/* land_behind - the assigned partitions whose broker end (as the last
+ * fetch reported it) lies past what land has taken, into a new list (NULL
+ * when none, or on no memory). */
+rd_kafka_topic_partition_list_t *land_behind(const struct land *l);
+
 /* land_free - release everything; in-flight I/O is waited for, nothing is
  * checkpointed. NULL accepted. */
 void land_free(struct land *l);
