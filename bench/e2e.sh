@@ -7,7 +7,8 @@
 # data directory (SQLite sink, defaults, fsync on) and measures:
 #   end to end: from the start of the stages until every stage has caught
 #               up with the broker (rawzone status --caught-up), events/s;
-#   peak RSS of each stage (VmHWM);
+#   peak RSS of each stage (VmHWM), and the CPU seconds each has used by
+#               then;
 #   replay:     `rawzone replay --from-beginning` of everything, from the
 #               request until the database reflects it, records/s.
 # ROUNDS (default 1) repeats it on fresh data directories; medians are
@@ -56,8 +57,9 @@ printf '[pipeline]\ndata_dir = %s/warm\n[kafka]\nbootstrap.servers = %s\ngroup.i
 
 now() { date +%s.%N; }
 hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
 . "$TOP/bench/lib.sh"
-for f in eps replay land decode transform; do : >"$W/$f"; done
+for f in eps replay land decode transform land.cpu decode.cpu transform.cpu; do : >"$W/$f"; done
 
 for r in $(seq 1 "$ROUNDS"); do
 	d=$W/round$r
@@ -83,16 +85,22 @@ EOF
 		pid[$s]=$!
 		pids+=($!)
 	done
-	peak() { for s in land decode transform; do hwm "${pid[$s]}" >"$d/$s.hwm"; done; }
-	until "$BIN/rawzone" status -c "$d/rz.conf" --caught-up 2>/dev/null; do
+	# The probe shares the two cores with the stages: the local check
+	# (checkpoints and the database) every 0.2 s, the broker asked only
+	# once that one passes; VmHWM keeps the peak, so it is read at the
+	# end.
+	until "$BIN/rawzone" status -c "$d/rz.conf" --caught-up --offline 2>/dev/null &&
+		"$BIN/rawzone" status -c "$d/rz.conf" --caught-up 2>/dev/null; do
 		for s in land decode transform; do
 			kill -0 "${pid[$s]}" 2>/dev/null || { echo "$s died:" >&2; tail -n 5 "$d/$s.log" >&2; exit 1; }
 		done
-		peak
-		sleep 0.1
+		sleep 0.2
 	done
 	t1=$(now)
-	peak
+	for s in land decode transform; do
+		hwm "${pid[$s]}" >"$d/$s.hwm"
+		cpu "${pid[$s]}" >>"$W/$s.cpu"
+	done
 	got=$(sqlite3 "$d/data/rawzone.db" "SELECT (SELECT count(*) FROM order_events) + (SELECT count(*) FROM rawzone_quarantine)")
 	[ "$got" -eq "$RECORDS" ] || { echo "the database holds $got of $RECORDS records" >&2; exit 1; }
 	awk -v n="$RECORDS" -v a="$t0" -v b="$t1" 'BEGIN {print n / (b - a)}' >>"$W/eps"
@@ -109,7 +117,7 @@ EOF
 	t3=$(now)
 	awk -v n="$RECORDS" -v a="$t2" -v b="$t3" 'BEGIN {print n / (b - a)}' >>"$W/replay"
 	for s in land decode transform; do kill -TERM "${pid[$s]}"; wait "${pid[$s]}" || true; done
-	echo "round $r: end to end $(tail -n 1 "$W/eps")/s; replay $(tail -n 1 "$W/replay")/s; RSS MiB land $(tail -n 1 "$W/land"), decode $(tail -n 1 "$W/decode"), transform $(tail -n 1 "$W/transform")" >&2
+	echo "round $r: end to end $(tail -n 1 "$W/eps")/s; replay $(tail -n 1 "$W/replay")/s; RSS MiB land $(tail -n 1 "$W/land"), decode $(tail -n 1 "$W/decode"), transform $(tail -n 1 "$W/transform"); CPU s to the end land $(tail -n 1 "$W/land.cpu"), decode $(tail -n 1 "$W/decode.cpu"), transform $(tail -n 1 "$W/transform.cpu")" >&2
 	rm -rf "$d"
 done
 
@@ -121,4 +129,7 @@ printf '| end to end, events/s (start of the stages to everything in the databas
 printf '| replay --from-beginning, records/s (request to the database caught up) | %.0f |\n' "$(median <"$W/replay")"
 for s in land decode transform; do
 	printf '| peak RSS of rawzone-%s, MiB | %.0f |\n' "$s" "$(median <"$W/$s")"
+done
+for s in land decode transform; do
+	printf '| CPU s of rawzone-%s, start to end to end | %.2f |\n' "$s" "$(median <"$W/$s.cpu")"
 done

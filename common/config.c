@@ -62,9 +62,10 @@ static const struct cfg_key keys[] = {
 	{"land", "buffer_bytes", CFG_SIZE, F(land_buffer_bytes), 0, 1 * MiB,
 	 4 * GiB, "64M", "write buffers in flight between two group commits"},
 	{"land", "memory_bytes", CFG_SIZE, F(land_memory_bytes), 0, 0, 64 * GiB,
-	 "0",
+	 "128M",
 	 "bound land's memory: write buffers and librdkafka's prefetch are "
-	 "sized from it (0: sized for throughput; README \"land's memory\")"},
+	 "sized from it (0: no bound, sized for throughput; README \"land's "
+	 "memory\")"},
 	{"land", "direct_io", CFG_BOOL, F(land_direct_io), 0, 0, 0, "true",
 	 "write the raw zone with O_DIRECT from land's buffers, past the "
 	 "page cache, where the file system takes it (false: through the "

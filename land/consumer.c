@@ -12,16 +12,16 @@
 
 /* Tuned for landing: large prefetch, short broker waits (the mock broker
  * waits all of fetch.wait.max.ms on an empty fetch even when data
- * arrives), large fetches. [kafka] overrides any of them. */
+ * arrives), large fetches. [kafka] overrides any of them; [land]
+ * memory_bytes (128M by default) sizes the three "bytes" ones instead, so
+ * these hold with memory_bytes = 0. */
 static const char *const tuned[][2] = {
 	{"auto.offset.reset", "earliest"},
 	{"queued.min.messages", "5000000"},
 	/* librdkafka 2.0.2 stops fetching while the queue is over this and
-	 * looks again only up to a second later: it must hold more than a
-	 * second of landing, or a catching-up land idles (measured: 0.47 x a
-	 * bare consumer at 32 MiB, 0.86 at 512 MiB; docs/BENCHMARKS.md). It
-	 * is land's memory for records fetched ahead; tailing, it stays
-	 * nearly empty. */
+	 * looks again only up to a second later, unless land wakes it
+	 * (main.c, nudge_fetchers). It is land's memory for records fetched
+	 * ahead; tailing, it stays nearly empty. */
 	{"queued.max.messages.kbytes", "262144"},
 	{"fetch.wait.max.ms", "10"},
 	{"fetch.max.bytes", "52428800"},
@@ -40,10 +40,15 @@ void land_consumer_print_defaults(void)
 {
 	size_t i;
 
-	printf("librdkafka settings land uses unless [kafka] or [land] "
-	       "memory_bytes sets them:\n");
+	printf("librdkafka settings land uses unless [kafka] sets them:\n");
 	for (i = 0; i < sizeof(tuned) / sizeof(tuned[0]); i++)
-		printf("  %s = %s\n", tuned[i][0], tuned[i][1]);
+		printf("  %s = %s%s\n", tuned[i][0], tuned[i][1],
+		       strstr(tuned[i][0], "bytes") ? " (with [land] "
+						      "memory_bytes = 0)"
+						    : "");
+	printf("  with [land] memory_bytes = M (default 128M): "
+	       "queued.max.messages.kbytes = M/8 in KiB, fetch.max.bytes = "
+	       "M/16, max.partition.fetch.bytes = M/128 (64K-4M)\n");
 	printf("  group.instance.id = <[pipeline] instance> (static "
 	       "membership; [land] static_membership = false turns it off)\n"
 	       "  client.id = rawzone-land-<instance>\n");
