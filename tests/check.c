@@ -1,8 +1,11 @@
 /* tests/check.c - scratch directories for test programs. */
 #include "tests/check.h"
 
+#include "log/segment.h"
+
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char tmpdir[PATH_MAX];
@@ -31,4 +34,14 @@ void test_cleanup(void)
 		if (system(cmd) != 0)
 			fprintf(stderr, "cannot remove %s\n", tmpdir);
 	}
+}
+
+uint64_t test_seg_size(const char *dir, uint64_t base)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	log_seg_path(path, sizeof(path), dir, base, ".log");
+	CHECK(stat(path, &st) == 0);
+	return (uint64_t)st.st_size;
 }

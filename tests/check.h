@@ -49,6 +49,10 @@
 char *test_tmpdir(const char *name);
 void test_cleanup(void);
 
+/* test_seg_size - the size of segment @base's .log in @dir (the test fails
+ * when it cannot stat it). */
+uint64_t test_seg_size(const char *dir, uint64_t base);
+
 /* TEST_FMT - snprintf into the array @buf, failing the test on truncation. */
 #define TEST_FMT(buf, ...)                                                     \
 	CHECK(snprintf((buf), sizeof(buf), __VA_ARGS__) < (int)sizeof(buf))

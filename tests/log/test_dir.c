@@ -120,16 +120,6 @@ static struct log_dir *reopen(struct log_dir *d, const struct log_pos *ck,
 	return d;
 }
 
-static uint64_t file_size(uint64_t base)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	log_seg_path(path, sizeof(path), dir, base, ".log");
-	CHECK(stat(path, &st) == 0);
-	return (uint64_t)st.st_size;
-}
-
 static void seg_truncate(uint64_t base, uint64_t len)
 {
 	char path[PATH_MAX];
@@ -287,7 +277,7 @@ int main(void)
 			CHECK_EQ(log_pos_cmp(r.end, before_last), 0);
 			CHECK_EQ(r.truncated_bytes, cut);
 			CHECK(r.have_last && r.last_offset == 4096);
-			CHECK_EQ(file_size(end.seg), before_last.pos);
+			CHECK_EQ(test_seg_size(dir, end.seg), before_last.pos);
 			append_range(d, 4098, 4100);
 			CHECK_EQ(log_pos_cmp(log_dir_end(d), end), 0);
 		}
@@ -327,7 +317,7 @@ int main(void)
 	seg_flip(end.seg, before_last.pos + 60, 5);
 	d = reopen(d, &end, &r, 64 * 1024);
 	CHECK_EQ(r.truncated_bytes, 0);
-	CHECK_EQ(file_size(end.seg), end.pos);
+	CHECK_EQ(test_seg_size(dir, end.seg), end.pos);
 	{
 		struct log_rd *rd;
 		struct log_rec rec;
@@ -351,7 +341,7 @@ int main(void)
 	CHECK_EQ(log_dir_recover(d, &ck, &r), -ERR_CORRUPT);
 	ck = (struct log_pos){end.seg + 1, LOG_SEG_HDR_SIZE};
 	CHECK_EQ(log_dir_recover(d, &ck, &r), -ERR_CORRUPT);
-	CHECK_EQ(file_size(end.seg), end.pos);
+	CHECK_EQ(test_seg_size(dir, end.seg), end.pos);
 
 	/* A segment whose creation was torn (header short or garbage) is
 	 * removed; the one before stays active. */

@@ -125,16 +125,6 @@ static int read_end(int64_t n)
 	return ret;
 }
 
-static uint64_t seg_size(uint64_t base)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	log_seg_path(path, sizeof(path), dir, base, ".log");
-	CHECK(stat(path, &st) == 0);
-	return (uint64_t)st.st_size;
-}
-
 int main(void)
 {
 	struct log_dir_opts o = opts();
@@ -206,7 +196,7 @@ int main(void)
 		CHECK(log_dir_end(d).seg > seg1);
 		CHECK_OK(log_dir_durable(d, e1));
 		CHECK_OK(log_dir_sync(d));
-		CHECK_EQ(seg_size(seg1), e1.pos);
+		CHECK_EQ(test_seg_size(dir, seg1), e1.pos);
 	}
 	/* A roll's segment was cut back to its records: every segment but
 	 * the last reads to its end, and a reader sees every record. */
@@ -225,7 +215,7 @@ int main(void)
 	CHECK_EQ(r.records, 3);
 	CHECK(r.have_last && r.last_offset == next - 1);
 	CHECK_EQ(r.end.seg, end.seg);
-	CHECK_EQ(seg_size(r.end.seg), r.end.pos);
+	CHECK_EQ(test_seg_size(dir, r.end.seg), r.end.pos);
 	CHECK_EQ(read_end(next), 0);
 
 	/* Writing on after recovery reads the lead back; a clean close
@@ -235,7 +225,7 @@ int main(void)
 	sync_dir(d);
 	end = log_dir_end(d);
 	log_dir_close(d);
-	CHECK_EQ(seg_size(end.seg), end.pos);
+	CHECK_EQ(test_seg_size(dir, end.seg), end.pos);
 	CHECK_EQ(read_end(next), 0);
 	CHECK_OK(log_dir_open(dir, &o, &d));
 	CHECK_OK(log_dir_recover(d, &end, &r));
@@ -243,7 +233,7 @@ int main(void)
 	log_dir_close(d);
 
 	for (i = 0; i + 1 < nb; i++)
-		CHECK(seg_size(bases[i]) <= o.segment_bytes + BUF);
+		CHECK(test_seg_size(dir, bases[i]) <= o.segment_bytes + BUF);
 	free(bases);
 	free(buf);
 	return 0;
