@@ -572,7 +572,7 @@ static int close_epoch(struct land *l)
 /* A chunk for @p with room for @need bytes of records after its lead. */
 static struct chunk *chunk_new(struct land *l, struct land_part *p, size_t need)
 {
-	struct chunk *c = l->free_desc;
+	struct chunk *c;
 	void *buf = NULL;
 	size_t cap = land_pool_chunk_size(l->pool) - LOG_DIR_SLACK;
 	int big = need + LOG_DIR_ALIGN_MAX > cap;
@@ -598,6 +598,8 @@ static struct chunk *chunk_new(struct land *l, struct land_part *p, size_t need)
 	}
 	if (!buf)
 		return NULL;
+	/* Only now: waiting for buffers released descriptors too. */
+	c = l->free_desc;
 	if (c)
 		l->free_desc = c->next;
 	else if (!(c = malloc(sizeof(*c)))) {
