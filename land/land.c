@@ -303,6 +303,12 @@ static int submit_chunk(struct land *l, struct chunk *c)
 		c->wlen = (uint32_t)ret;
 		c->align = sp.align;
 		c->direct = true;
+	} else if (ret == 0 && c->lead) {
+		/* A roll to a segment without O_DIRECT (it could not be
+		 * opened so): the records alone, from the buffer's start. */
+		memmove(c->buf, c->buf + c->lead, records);
+		c->lead = 0;
+		c->len = records;
 	}
 	if (ret < 0) {
 		diag_err("%s: cannot place %u bytes of records from offset "
@@ -339,7 +345,8 @@ static int submit_chunk(struct land *l, struct chunk *c)
 		p->wq_tail = c;
 		return 0;
 	}
-	p->writing = c->direct;
+	if (c->direct)
+		p->writing = true;
 	write_chunk(l, c);
 	return l->fatal;
 }

@@ -65,16 +65,20 @@ static void usage(FILE *out)
  * thread wakes: on network input, on an operation for it, or a second
  * later. A land that drains a small queue faster than that idles with a
  * backlog on the broker (measured: 1 s to 3.4 s for 2M records under
- * memory_bytes = 128M). So when the queue is empty and the last fetch said
- * the broker has more, land sends the partitions' leaders a ListOffsets
- * request, an operation for each of their broker threads, which wakes
- * the fetchers. The gap between two such nudges doubles from NUDGE_MS up
- * to a second while nothing arrives (a broker that is away), and starts
- * again at NUDGE_MS once records do. */
+ * memory_bytes = 128M). So when the queue runs empty within a second of a
+ * full batch (land was taking a backlog, not tailing) and the last fetch
+ * said the broker has more, land sends the partitions' leaders a
+ * ListOffsets request, an operation for each of their broker threads,
+ * which wakes the fetchers. The gap between two such nudges doubles from
+ * NUDGE_MS up to a second while nothing arrives (a broker that is away),
+ * and starts again at NUDGE_MS once records do. (A transaction marker
+ * keeps the broker's end past the last record for good: tailing such a
+ * topic never nudges.) */
 #define NUDGE_MS 10
 
 struct nudge {
 	int64_t last_ms, gap_ms;
+	int64_t full_ms; /* the last full batch */
 };
 
 static void nudge_fetchers(rd_kafka_t *rk, const struct land *l,
@@ -83,7 +87,7 @@ static void nudge_fetchers(rd_kafka_t *rk, const struct land *l,
 	rd_kafka_topic_partition_list_t *behind;
 	int64_t now = clock_ms();
 
-	if (now - n->last_ms < n->gap_ms)
+	if (now - n->full_ms > 1000 || now - n->last_ms < n->gap_ms)
 		return;
 	n->last_ms = now;
 	n->gap_ms = n->gap_ms * 2 > 1000 ? 1000 : n->gap_ms * 2;
@@ -124,7 +128,7 @@ int main(int argc, char **argv)
 	rd_kafka_message_t **msgs = NULL;
 	struct land_stats last = {0};
 	int64_t last_report;
-	struct nudge nudge = {0, NUDGE_MS};
+	struct nudge nudge = {0, NUDGE_MS, INT64_MIN / 2};
 	int ret, pipefd[2] = {-1, -1};
 	int status;
 
@@ -190,10 +194,13 @@ int main(int argc, char **argv)
 		}
 		if (clock_ms() - last_report >= 10000)
 			report(l, &last_report, &last);
-		if (n > 0)
+		if (n > 0) {
 			nudge.gap_ms = NUDGE_MS;
-		else
+			if (n == cfg->land_batch_records)
+				nudge.full_ms = clock_ms();
+		} else {
 			nudge_fetchers(rk, l, &nudge);
+		}
 		if (n <= 0) {
 			struct pollfd pfd[2] = {
 				{pipefd[0], POLLIN, 0},

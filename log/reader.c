@@ -173,8 +173,10 @@ static ssize_t fill(struct log_rd *rd, size_t need, uint64_t stop)
 		size_t room = rd->cap - rd->buf_len;
 		ssize_t n;
 
-		if (stop != UINT64_MAX && room > stop - at)
-			room = at < stop ? (size_t)(stop - at) : 0;
+		if (stop != UINT64_MAX)
+			room = at >= stop	  ? 0
+			       : room > stop - at ? (size_t)(stop - at)
+						  : room;
 		if (room == 0)
 			break;
 		n = io_pread(rd->fd, rd->buf + rd->buf_len, room, at);
