@@ -55,8 +55,8 @@ static struct {
 } plan;
 
 static const char *const op_names[IO_OP_COUNT] = {
-	"open",	  "write",  "read",	"sync",
-	"rename", "unlink", "truncate", "mkdir",
+	"open",	  "write",    "read",  "sync",	      "rename",
+	"unlink", "truncate", "mkdir", "open_direct",
 };
 
 static const struct {
@@ -65,7 +65,8 @@ static const struct {
 } errno_names[] = {
 	{"EIO", EIO},	    {"ENOSPC", ENOSPC}, {"EINTR", EINTR},
 	{"EAGAIN", EAGAIN}, {"EROFS", EROFS},	{"EDQUOT", EDQUOT},
-	{"EBADF", EBADF},   {"ENOMEM", ENOMEM},
+	{"EBADF", EBADF},   {"ENOMEM", ENOMEM}, {"EMFILE", EMFILE},
+	{"EINVAL", EINVAL},
 };
 
 static int parse_rule(const char *s, struct fault_rule *r)
@@ -230,7 +231,7 @@ void io_kill_point(const char *name)
 
 int io_open(const char *path, int flags, mode_t mode)
 {
-	int f = plan_check(IO_OPEN), fd;
+	int f = plan_check(flags & O_DIRECT ? IO_OPEN_DIRECT : IO_OPEN), fd;
 
 	if (f < 0 && f != FAULT_SHORT)
 		return f;

@@ -13,9 +13,11 @@
  *   RAWZONE_FAULTS="sync:3=EIO,write:5+=ENOSPC,write:2=short,rename:1=KILL"
  *       OP:N=WHAT fails the N-th operation of kind OP; OP:N+=WHAT fails it
  *       and every later one (persistent). WHAT is an errno name (EIO,
- *       ENOSPC, EINTR, EAGAIN, EROFS, EDQUOT), "short" (a write or read
+ *       ENOSPC, EINTR, EAGAIN, EROFS, EDQUOT, EBADF, ENOMEM, EMFILE,
+ *       EINVAL), "short" (a write or read
  *       that moves half the bytes) or "KILL" (SIGKILL before the operation).
- *       OP is one of open write read sync rename unlink truncate mkdir.
+ *       OP is one of open write read sync rename unlink truncate mkdir
+ *       open_direct (an open with O_DIRECT, counted apart from the others).
  *   RAWZONE_KILL_AT="K2:3"
  *       SIGKILL at the 3rd time io_kill_point("K2") is reached.
  *
@@ -38,6 +40,7 @@ enum io_op {
 	IO_UNLINK,
 	IO_TRUNCATE,
 	IO_MKDIR,
+	IO_OPEN_DIRECT, /* an open with O_DIRECT */
 	IO_OP_COUNT
 };
 

@@ -1,10 +1,10 @@
 # tests/land/t_land_faults.sh - faults injected at land's I/O seam (the only
 # place io_uring completions can be reached): a failed fdatasync, a full
-# disk, short writes, and SIGKILL at each named point of the commit
-# protocol. A failed sync or write stops land with a message naming the
-# cause and advances nothing: no checkpoint and no Kafka commit past
-# durable bytes. After every fault a clean restart lands everything, and
-# the raw zone equals the broker.
+# disk, short writes, SIGKILL at each named point of the commit protocol,
+# and O_DIRECT refused at a segment roll. A failed sync or write stops land
+# with a message naming the cause and advances nothing: no checkpoint and
+# no Kafka commit past durable bytes. After every fault a clean restart
+# lands everything, and the raw zone equals the broker.
 . "$(dirname "$0")/../lib.sh"
 
 mock_start orders:8 # 8 partitions keep 170,000 records within the mock's limits
@@ -101,3 +101,16 @@ for point in R1 R2 R3; do
 	raw_equals_broker "$T/roll-$point.conf" rolls || fail "kill point $point: the raw zone differs"
 done
 note "killed at K1-K5 and R1-R3, recovered each time"
+
+# O_DIRECT refused after the first segment (a file system that refuses it,
+# or no file descriptors left): the segment that one partition rolls into
+# is written through the page cache, and its chunks must not carry the
+# previous segment's last block.
+export GROUP=g-roll-direct-$$
+write_conf "$T/roll-direct.conf" rolldirect "$T/roll-direct" \
+	land.static_membership=false pipeline.segment_bytes=1M land.topics=rolls
+RAWZONE_FAULTS='open_direct:2+=EMFILE' start_stage land "$T/roll-direct.conf"
+wait_until 60 "land to land the rolls topic" landed_at_least "$T/roll-direct.conf" 60000
+stop_stage "$STAGE_PID"
+grep -q 'cannot open with O_DIRECT' "$T/land.log" || fail "no O_DIRECT open was refused"
+raw_equals_broker "$T/roll-direct.conf" rolls || fail "O_DIRECT refused at a roll: the raw zone differs"
