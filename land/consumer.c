@@ -43,9 +43,9 @@ void land_consumer_print_defaults(void)
 	printf("librdkafka settings land uses unless [kafka] sets them:\n");
 	for (i = 0; i < sizeof(tuned) / sizeof(tuned[0]); i++)
 		printf("  %s = %s%s\n", tuned[i][0], tuned[i][1],
-		       strstr(tuned[i][0], "bytes") ? " (with [land] "
-						      "memory_bytes = 0)"
-						    : "");
+		       land_memory_derives(tuned[i][0])
+			       ? " (with [land] memory_bytes = 0)"
+			       : "");
 	printf("  with [land] memory_bytes = M (default 128M): "
 	       "queued.max.messages.kbytes = M/8 in KiB, fetch.max.bytes = "
 	       "M/16, max.partition.fetch.bytes = M/128 (64K-4M)\n");

@@ -56,12 +56,11 @@ struct chunk {
 	int big;      /* malloc'd for one record larger than a pool chunk */
 	struct land_part *p;
 	int64_t first;
-	uint64_t seg, pos; /* where its records went (for messages) */
-	int wfd;	   /* the write: fd, file position, length */
+	uint64_t seg; /* its segment (for messages) */
+	int wfd;      /* the write: fd, file position, length */
 	uint64_t woff;
 	uint32_t wlen;
 	uint32_t align; /* 1, or the O_DIRECT block */
-	bool direct;
 	struct epoch *ep;
 	/* records to note in the index, taken while framing (the frame is
 	 * in cache then): (offset, position after the lead) */
@@ -268,7 +267,7 @@ static void chunk_done(void *arg, int res)
 			 c->wlen, (unsigned long long)c->woff, err_str(res));
 		set_fatal(l, res);
 	}
-	if (c->direct) {
+	if (c->align > 1) {
 		struct chunk *n = p->wq_head;
 
 		p->writing = n != NULL;
@@ -295,21 +294,8 @@ static int submit_chunk(struct land *l, struct chunk *c)
 
 	p->chunk = NULL;
 	ret = log_dir_reserve(p->d, c->first, records, &sp);
-	if (ret == 0 && sp.align > 1) {
+	if (ret == 0)
 		ret = log_dir_align(p->d, &sp, c->buf, &c->lead, records);
-		c->len = c->lead + records;
-		c->wfd = sp.dfd;
-		c->woff = sp.pos - c->lead;
-		c->wlen = (uint32_t)ret;
-		c->align = sp.align;
-		c->direct = true;
-	} else if (ret == 0 && c->lead) {
-		/* A roll to a segment without O_DIRECT (it could not be
-		 * opened so): the records alone, from the buffer's start. */
-		memmove(c->buf, c->buf + c->lead, records);
-		c->lead = 0;
-		c->len = records;
-	}
 	if (ret < 0) {
 		diag_err("%s: cannot place %u bytes of records from offset "
 			 "%lld: %s",
@@ -326,17 +312,15 @@ static int submit_chunk(struct land *l, struct chunk *c)
 				     sp.pos + c->notes[i].rel);
 		log_dir_note(p->d, c->last, sp.pos + c->last_rel);
 	}
+	c->len = c->lead + records;
 	c->seg = sp.seg;
-	c->pos = sp.pos;
-	if (!c->direct) {
-		c->wfd = sp.fd;
-		c->woff = sp.pos;
-		c->wlen = records;
-		c->align = 1;
-	}
+	c->wfd = sp.align > 1 ? sp.dfd : sp.fd;
+	c->woff = sp.pos - c->lead;
+	c->wlen = (uint32_t)ret;
+	c->align = sp.align;
 	c->ep = l->open;
 	l->open->writes++;
-	if (c->direct && p->writing) {
+	if (c->align > 1 && p->writing) {
 		c->next = NULL;
 		if (p->wq_tail)
 			p->wq_tail->next = c;
@@ -345,7 +329,7 @@ static int submit_chunk(struct land *l, struct chunk *c)
 		p->wq_tail = c;
 		return 0;
 	}
-	if (c->direct)
+	if (c->align > 1)
 		p->writing = true;
 	write_chunk(l, c);
 	return l->fatal;

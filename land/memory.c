@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define KiB ((int64_t)1 << 10)
 #define MiB ((int64_t)1 << 20)
@@ -32,6 +33,23 @@ int64_t land_buffer_bytes(const struct cfg *cfg)
 	return cfg->land_buffer_bytes;
 }
 
+/* What land_memory_kafka() sets, in its order. */
+static const char *const derived[LAND_MEMORY_KAFKA] = {
+	"queued.max.messages.kbytes",
+	"fetch.max.bytes",
+	"max.partition.fetch.bytes",
+};
+
+bool land_memory_derives(const char *key)
+{
+	unsigned i;
+
+	for (i = 0; i < LAND_MEMORY_KAFKA; i++)
+		if (strcmp(key, derived[i]) == 0)
+			return true;
+	return false;
+}
+
 unsigned land_memory_kafka(const struct cfg *cfg,
 			   struct land_setting out[LAND_MEMORY_KAFKA])
 {
@@ -48,16 +66,16 @@ unsigned land_memory_kafka(const struct cfg *cfg,
 	if (fetch > FETCH_BYTES_MAX)
 		fetch = FETCH_BYTES_MAX;
 	part = part < 64 * KiB ? 64 * KiB : part > 4 * MiB ? 4 * MiB : part;
-	out[n].key = "queued.max.messages.kbytes";
+	out[n].key = derived[0];
 	snprintf(out[n++].value, sizeof(out[0].value), "%" PRId64, queued);
 	/* librdkafka refuses a fetch.max.bytes under message.max.bytes:
 	 * where [kafka] sets the latter, its own fetch default stands. */
 	if (!msg_max || strtoll(msg_max, NULL, 10) <= fetch) {
-		out[n].key = "fetch.max.bytes";
+		out[n].key = derived[1];
 		snprintf(out[n++].value, sizeof(out[0].value), "%" PRId64,
 			 fetch);
 	}
-	out[n].key = "max.partition.fetch.bytes";
+	out[n].key = derived[2];
 	snprintf(out[n++].value, sizeof(out[0].value), "%" PRId64, part);
 	return n;
 }

@@ -1,10 +1,9 @@
 /* land/memory.h - [land] memory_bytes: one bound for land's memory, split
  * between the parts that grow with a backlog.
  *
- * Without it (0, the default) land is sized for throughput: 64 MiB of
- * write buffers and a 256 MiB prefetch, which librdkafka's per-message
- * overhead makes 250-550 MiB resident during a catch-up. With it, of M
- * bytes:
+ * With 0 land is sized for throughput: 64 MiB of write buffers and a 256
+ * MiB prefetch, which librdkafka's per-message overhead makes 230-550 MiB
+ * resident during a catch-up. With M bytes (128M by default):
  *   [land] buffer_bytes             at most M / 8 (io_uring write buffers)
  *   queued.max.messages.kbytes      M / 8 (the prefetch, in payload bytes;
  *                                   resident about three times that)
@@ -12,15 +11,16 @@
  *   max.partition.fetch.bytes       M / 128, within 64 KiB..4 MiB
  * and the rest is librdkafka's bookkeeping and land's own. A [kafka] key
  * set in the config file wins over what is derived here. Measured: 128 MiB
- * keeps land at 82-123 MiB peak in the end-to-end benchmark
- * (docs/BENCHMARKS.md), at the cost of fetch stalls when land lags (see
- * the prefetch note in land/consumer.c).
+ * keeps land at 89-123 MiB peak, alone and in the end-to-end benchmark
+ * (docs/BENCHMARKS.md); land wakes the fetchers that a full prefetch
+ * stops (land/main.c), so the bound costs little speed.
  */
 #ifndef RZ_LAND_MEMORY_H
 #define RZ_LAND_MEMORY_H
 
 #include "common/config.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define LAND_MEMORY_MIN ((int64_t)32 << 20)
@@ -38,6 +38,10 @@ struct land_setting {
 };
 
 #define LAND_MEMORY_KAFKA 3
+
+/* land_memory_derives - whether memory_bytes sizes the librdkafka setting
+ * @key (one of the LAND_MEMORY_KAFKA). */
+bool land_memory_derives(const char *key);
 
 /* land_memory_kafka - fill @out with the librdkafka settings derived from
  * memory_bytes, each within librdkafka's range; returns how many (0

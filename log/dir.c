@@ -528,14 +528,16 @@ uint32_t log_dir_lead(const struct log_dir *d, char *buf)
 int log_dir_align(struct log_dir *d, const struct log_span *sp, char *buf,
 		  uint32_t *lead, uint32_t records)
 {
-	uint32_t a = sp->align, want = (uint32_t)(sp->pos & (a - 1)), len, t;
+	uint32_t a = sp->align, want = (uint32_t)(sp->pos & (a - 1)), len, wlen,
+		 t;
 	uint64_t end = sp->pos + records;
 
 	if (!d->tail_ok || d->tail_pos != sp->pos) {
 		/* The first write since the log opened, or since a roll:
 		 * read the block's bytes back (the page cache has them). */
-		ssize_t n =
-			io_pread_full(sp->fd, d->tail, want, sp->pos - want);
+		ssize_t n = want ? io_pread_full(sp->fd, d->tail, want,
+						 sp->pos - want)
+				 : 0;
 
 		if (n < 0)
 			return (int)n;
@@ -547,13 +549,14 @@ int log_dir_align(struct log_dir *d, const struct log_span *sp, char *buf,
 		*lead = want;
 	}
 	len = want + records;
+	wlen = (len + a - 1) & ~(a - 1);
 	t = (uint32_t)(end & (a - 1));
 	memcpy(d->tail, buf + len - t, t);
 	d->tail_len = t;
 	d->tail_pos = end;
 	d->tail_ok = true;
-	memset(buf + len, 0, ((len + a - 1) & ~(a - 1)) - len);
-	return (int)((len + a - 1) & ~(a - 1));
+	memset(buf + len, 0, wlen - len);
+	return (int)wlen;
 }
 
 int log_dir_unsynced(const struct log_dir *d, int fds[2])

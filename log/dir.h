@@ -111,15 +111,17 @@ int log_dir_reserve(struct log_dir *d, int64_t first, size_t len,
  * next log_dir_align() reads them back). */
 uint32_t log_dir_lead(const struct log_dir *d, char *buf);
 
-/* log_dir_align - make one O_DIRECT write of @records bytes of frames at
- * @buf + *@lead, which log_dir_reserve() placed at @sp (align > 1): the
- * lead becomes the bytes of the block before sp->pos (moving the frames
- * when its length changes, as after a roll), and zeros pad the end to a
- * whole block. @buf is aligned to sp->align and has LOG_DIR_SLACK bytes
- * of room past *@lead + @records (a longer lead, then padding).
- * Returns the length to write from @buf at sp->pos - *@lead through
- * sp->dfd, or -errno. Writes made this way must complete in the order
- * they were aligned: each may rewrite the last block of the one before. */
+/* log_dir_align - make one write of @records bytes of frames at @buf +
+ * *@lead, which log_dir_reserve() placed at @sp. With O_DIRECT (align >
+ * 1) the lead becomes the bytes of the block before sp->pos (moving the
+ * frames when its length changes, as after a roll) and zeros pad the end
+ * to a whole block; without (align 1: the segment could not be opened so)
+ * the lead goes and the frames move to @buf's start. @buf is aligned to
+ * sp->align and has LOG_DIR_SLACK bytes of room past *@lead + @records (a
+ * longer lead, then padding). Returns the length to write from @buf at
+ * sp->pos - *@lead (through sp->dfd when align > 1, else sp->fd), or
+ * -errno. O_DIRECT writes made this way must complete in the order they
+ * were aligned: each may rewrite the last block of the one before. */
 #define LOG_DIR_SLACK (2 * LOG_DIR_ALIGN_MAX)
 int log_dir_align(struct log_dir *d, const struct log_span *sp, char *buf,
 		  uint32_t *lead, uint32_t records);

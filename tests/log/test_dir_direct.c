@@ -87,17 +87,17 @@ static void append(struct log_dir *d, int64_t from, unsigned n)
 	CHECK_OK(log_dir_reserve(d, from, records, &sp));
 	for (i = 0; i < n; i++)
 		log_dir_note(d, from + i, sp.pos + rel[i]);
-	if (sp.align == 1) {
-		CHECK_EQ(sp.dfd, -1);
-		CHECK_OK(io_pwrite_all(sp.fd, buf + lead, records, sp.pos));
-		return;
-	}
-	saw_direct = true;
 	w = log_dir_align(d, &sp, buf, &lead, records);
 	CHECK(w > 0 && (uint32_t)w % sp.align == 0);
 	CHECK_EQ((sp.pos - lead) % sp.align, 0);
 	CHECK(lead < sp.align && (uint32_t)w >= lead + records &&
 	      (uint32_t)w < lead + records + sp.align);
+	if (sp.align == 1) { /* no O_DIRECT: the records alone, in place */
+		CHECK_EQ(sp.dfd, -1);
+		CHECK_OK(io_pwrite_all(sp.fd, buf, records, sp.pos));
+		return;
+	}
+	saw_direct = true;
 	padded += (uint32_t)w != lead + records;
 	CHECK(pwrite(sp.dfd, buf, (size_t)w, (off_t)(sp.pos - lead)) == w);
 }
