@@ -1,10 +1,6 @@
-/* log/crc32c.c - CRC32C: SSE4.2 instruction with three interleaved streams
- * on x86-64, slice-by-8 tables elsewhere.
- *
- * The hardware path splits buffers of 144 bytes and more into three lanes
- * to hide the instruction's 3-cycle latency and recombines the lane CRCs
- * by shifting them through zeros: crc(A|B) = crc(A) * x^(8|B|) mod P, xor
- * crc(B), the multiplication done by byte tables.
+/* log/crc32c.c - CRC32C: the SSE4.2 instruction over three interleaved
+ * streams joined by carry-less multiplication (PCLMULQDQ) on x86-64,
+ * slice-by-8 tables elsewhere.
  */
 #include "log/crc32c.h"
 
@@ -62,8 +58,10 @@ uint32_t crc32c_sw(uint32_t crc, const void *buf, size_t len)
 
 #if defined(__x86_64__)
 #include <nmmintrin.h>
+#include <wmmintrin.h>
 
-/* Multiply a and b modulo the CRC polynomial (reflected bit order). */
+/* Multiply a and b modulo the CRC polynomial (reflected bit order: bit 31
+ * is x^0). */
 static uint32_t gf2_mul(uint32_t a, uint32_t b)
 {
 	uint32_t prod = 0;
@@ -78,99 +76,75 @@ static uint32_t gf2_mul(uint32_t a, uint32_t b)
 	return prod;
 }
 
-/* x^(8*n) mod P, in the reflected representation. */
-static uint32_t x8n_mod(size_t n)
-{
-	uint32_t result = 0x80000000u; /* x^0 */
-	uint32_t sq = 0x00800000u;     /* x^8 */
-
-	while (n) {
-		if (n & 1)
-			result = gf2_mul(result, sq);
-		sq = gf2_mul(sq, sq);
-		n >>= 1;
-	}
-	return result;
-}
-
-/* Lanes: records are mostly a few hundred bytes, so a buffer of 3 * SHORT
- * bytes and up already runs three streams; long ones (segment scans)
- * use long lanes, so that the recombination is rare. */
+/* A buffer is cut into three lanes of equal length, a multiple of 8 bytes
+ * and at most LANE (long buffers, segment scans: many rounds of LANE),
+ * else as long as the buffer allows (a record: one round, whatever its
+ * size), and the lanes run as three independent streams. The lane CRCs
+ * are joined by shifting through zeros: crc(A|B|C) = crc(A) x^(16 n) +
+ * crc(B) x^(8 n) + crc(C) mod P for lanes of n bytes, B and C started
+ * from zero. A shift by 8 m bytes is one carry-less multiply and one crc32
+ * instruction: clmul(c, k) is x c k as a reflected 64-bit value, and
+ * crc32(0, v) is v x^32 mod P, so with k = x^(64 m - 33) mod P the result
+ * is c x^(64 m) mod P. Below THREE bytes one stream is faster. */
 #define LANE 4096
-#define SHORT 48
+#define THREE 48
 
-/* Shifting a CRC through n zero bytes is multiplying it by x^(8n) mod P,
- * a linear map: four byte tables hold it for a fixed n. */
-struct shift {
-	uint32_t t[4][256];
-};
+/* kshift[m] = x^(64 m - 33) mod P: a shift by 8 m bytes, m <= 2 LANE/8. */
+static uint32_t kshift[2 * LANE / 8 + 1];
+static pthread_once_t kshift_once = PTHREAD_ONCE_INIT;
 
-static struct shift shift_long, shift_short;
-static pthread_once_t shift_once = PTHREAD_ONCE_INIT;
-
-static void shift_table(struct shift *s, size_t n)
+static void kshift_init(void)
 {
-	uint32_t k = x8n_mod(n), v;
-	int b;
+	uint32_t x64 = 0x80000000u; /* x^0 ... */
+	size_t m;
 
-	for (b = 0; b < 4; b++)
-		for (v = 0; v < 256; v++)
-			s->t[b][v] = gf2_mul(v << (8 * b), k);
+	for (m = 0; m < 64; m++)
+		x64 = gf2_mul(x64, 0x40000000u); /* ... times x, 64 times */
+	kshift[1] = 0x00000001u;		 /* x^31 */
+	for (m = 2; m < sizeof(kshift) / sizeof(kshift[0]); m++)
+		kshift[m] = gf2_mul(kshift[m - 1], x64);
 }
 
-static void shift_init(void)
+__attribute__((target("sse4.2,pclmul"))) static inline uint64_t shift(
+	uint64_t c, uint32_t k)
 {
-	shift_table(&shift_long, LANE);
-	shift_table(&shift_short, SHORT);
+	__m128i v = _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long)c),
+					 _mm_cvtsi32_si128((int)k), 0);
+
+	return _mm_crc32_u64(0, (uint64_t)_mm_cvtsi128_si64(v));
 }
 
-static inline uint32_t shift(const struct shift *s, uint32_t c)
-{
-	return s->t[0][c & 0xff] ^ s->t[1][(c >> 8) & 0xff] ^
-	       s->t[2][(c >> 16) & 0xff] ^ s->t[3][c >> 24];
-}
-
-/* Three streams over lanes of @lane bytes at @p, @p + lane, @p + 2 lane,
- * combined: crc(A|B) = shift(crc(A), |B|) ^ crc(B) with crc(B) started
- * from zero (the CRC is linear). */
-#define THREE_LANES(c0, p, lane, tab)                                          \
-	do {                                                                   \
-		uint64_t c1_ = 0, c2_ = 0, w0_, w1_, w2_;                      \
-		size_t i_;                                                     \
-		for (i_ = 0; i_ < (lane); i_ += 8) {                           \
-			memcpy(&w0_, (p) + i_, 8);                             \
-			memcpy(&w1_, (p) + (lane) + i_, 8);                    \
-			memcpy(&w2_, (p) + 2 * (lane) + i_, 8);                \
-			c0 = _mm_crc32_u64(c0, w0_);                           \
-			c1_ = _mm_crc32_u64(c1_, w1_);                         \
-			c2_ = _mm_crc32_u64(c2_, w2_);                         \
-		}                                                              \
-		c0 = shift(tab, (uint32_t)c0) ^ c1_;                           \
-		c0 = shift(tab, (uint32_t)c0) ^ c2_;                           \
-	} while (0)
-
-__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc,
-							    const void *buf,
-							    size_t len)
+__attribute__((target("sse4.2,pclmul"))) static uint32_t crc32c_hw(
+	uint32_t crc, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
-	uint64_t c0 = ~crc;
+	uint64_t c0 = ~crc, c1, c2, w0, w1, w2;
 	uint32_t w4;
-	uint16_t w2;
+	uint16_t w2s;
+	size_t lane, i;
 
-	if (len >= 3 * SHORT) {
-		pthread_once(&shift_once, shift_init);
-		for (; len >= 3 * LANE; p += 3 * LANE, len -= 3 * LANE)
-			THREE_LANES(c0, p, LANE, &shift_long);
-		for (; len >= 3 * SHORT; p += 3 * SHORT, len -= 3 * SHORT)
-			THREE_LANES(c0, p, SHORT, &shift_short);
-	}
+	if (len >= THREE)
+		pthread_once(&kshift_once, kshift_init);
 	/* Unaligned loads cost nothing extra here. */
+	while (len >= THREE) {
+		lane = len >= 3 * LANE ? LANE : len / 24 * 8;
+		c1 = c2 = 0;
+		for (i = 0; i < lane; i += 8) {
+			memcpy(&w0, p + i, 8);
+			memcpy(&w1, p + lane + i, 8);
+			memcpy(&w2, p + 2 * lane + i, 8);
+			c0 = _mm_crc32_u64(c0, w0);
+			c1 = _mm_crc32_u64(c1, w1);
+			c2 = _mm_crc32_u64(c2, w2);
+		}
+		c0 = shift(c0, kshift[2 * lane / 8]) ^
+		     shift(c1, kshift[lane / 8]) ^ c2;
+		p += 3 * lane;
+		len -= 3 * lane;
+	}
 	for (; len >= 8; p += 8, len -= 8) {
-		uint64_t w;
-
-		memcpy(&w, p, 8);
-		c0 = _mm_crc32_u64(c0, w);
+		memcpy(&w0, p, 8);
+		c0 = _mm_crc32_u64(c0, w0);
 	}
 	if (len >= 4) {
 		memcpy(&w4, p, 4);
@@ -179,8 +153,8 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t crc,
 		len -= 4;
 	}
 	if (len >= 2) {
-		memcpy(&w2, p, 2);
-		c0 = _mm_crc32_u16((uint32_t)c0, w2);
+		memcpy(&w2s, p, 2);
+		c0 = _mm_crc32_u16((uint32_t)c0, w2s);
 		p += 2;
 		len -= 2;
 	}
@@ -195,7 +169,8 @@ int crc32c_hw_available(void)
 {
 	if (!hw_checked) {
 		__builtin_cpu_init();
-		hw_ok = __builtin_cpu_supports("sse4.2");
+		hw_ok = __builtin_cpu_supports("sse4.2") &&
+			__builtin_cpu_supports("pclmul");
 		hw_checked = true;
 	}
 	return hw_ok;

@@ -1,8 +1,9 @@
 /* log/crc32c.h - CRC32C (Castagnoli), the checksum of every framed record,
  * segment header and checkpoint slot.
  *
- * Uses the SSE4.2 crc32 instruction when the CPU has it and a slice-by-8
- * table otherwise; both give the same values (checked by the tests).
+ * Uses the SSE4.2 crc32 and PCLMULQDQ instructions when the CPU has them
+ * and a slice-by-8 table otherwise; both give the same values (checked by
+ * the tests).
  */
 #ifndef RZ_LOG_CRC32C_H
 #define RZ_LOG_CRC32C_H
