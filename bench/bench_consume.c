@@ -22,7 +22,8 @@
  * For the analysis of where land's time goes, -W adds land's per-record
  * work back, one piece at a time, still without any I/O:
  *   -W headers  ask librdkafka for each record's headers and timestamp
- *               (land_add() does; headers are parsed on first access);
+ *               (headers are parsed on first access; land_add() asks
+ *               only when the record's bytes do not tell, land/headers.h);
  *   -W frame    also frame each record as land does (log/record.h, with
  *               its CRC32C) into a 256 KiB buffer that is reused when full.
  * The default (-W none) is the bare consumer of the benchmark.

@@ -11,6 +11,7 @@
  *  - after a fatal error (l->fatal) no epoch completes again.
  */
 #include "land/land.h"
+#include "land/headers.h"
 
 #include "common/clock.h"
 #include "common/diag.h"
@@ -654,7 +655,8 @@ int land_add(struct land *l, const rd_kafka_message_t *m)
 		return 0;
 	}
 
-	if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+	if (!land_headers_none(m) &&
+	    rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		const char *name;
 		const void *val;
 		size_t vsize;
@@ -1057,6 +1059,7 @@ int land_new(const struct cfg *cfg, struct land **out)
 		.keyed = true,
 		.direct = cfg->land_direct_io != 0,
 	};
+	land_headers_init();
 	snprintf(l->ck_path, sizeof(l->ck_path), "%s/%s", cfg->data_dir,
 		 LAYOUT_LAND_CKPT);
 	ret = log_ck_load_owned(l->ck_path, &l->ck);
