@@ -64,7 +64,7 @@ bool utf8_valid(const void *s, size_t len, size_t *bad_at)
 	}
 }
 
-bool utf8_valid_cstr(const char *s)
+bool utf8_valid_cstr(const char *s, size_t *len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n;
@@ -74,8 +74,11 @@ bool utf8_valid_cstr(const char *s)
 	for (;;) {
 		while (*p && *p < 0x80)
 			p++;
-		if (*p == '\0')
+		if (*p == '\0') {
+			if (len)
+				*len = (size_t)(p - (const unsigned char *)s);
 			return true;
+		}
 		n = utf8_seq_len(p, SIZE_MAX);
 		if (n == 0)
 			return false;

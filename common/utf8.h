@@ -20,7 +20,8 @@ size_t utf8_seq_len(const unsigned char *s, size_t n);
 bool utf8_valid(const void *s, size_t len, size_t *bad_at);
 
 /* utf8_valid_cstr - whether the NUL-terminated @s is well-formed UTF-8:
- * one pass, where strlen() and utf8_valid() would be two. */
-bool utf8_valid_cstr(const char *s);
+ * one pass, where strlen() and utf8_valid() would be two. When it is and
+ * @len is not NULL, its length (strlen) is stored there. */
+bool utf8_valid_cstr(const char *s, size_t *len);
 
 #endif

@@ -3,8 +3,10 @@
  *
  * Hot-path cost is kept to what protobuf-c must do plus a few passes over
  * the message's few strings: the unpack goes to the arena (a bump, no
- * malloc), the pack to a buffer that is reused, and the walks that explain
- * a failure run only on failure. The NUL-in-string check walks the wire
+ * malloc), the pack to a buffer that is reused (or the caller's frame) with
+ * room for a bound that the string pass computes - protobuf-c's own size
+ * pass would cost as much as the pack - and the walks that explain a
+ * failure run only on failure. The NUL-in-string check walks the wire
  * only when the bytes hold a 0x00 at all, which a proto3 encoder writes
  * only for zero-length fields and zero values in repeated or fixed-width
  * fields - rare in practice.
@@ -16,7 +18,6 @@
 #include "decode/message.h"
 #include "decode/wire.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -254,25 +255,26 @@ int dec_decode_unpacked(struct dec_ctx *ctx, const struct log_rec *raw,
 	/* Unknown fields would be packed back: the canonical bytes must not
 	 * depend on what this version does not define. Strings are checked
 	 * where they go out, in the canonical message. */
-	if (dec_msg_canonicalize(canon))
+	if (dec_msg_canonicalize(canon, &out->body_max))
 		return bad_string(ctx, out, s, msg, canon);
 
 	if (s->validate(canon, ctx->why, sizeof(ctx->why)) < 0)
 		return quarantine(ctx, out, LOG_DEC_INVALID, "%s", ctx->why);
 
 	out->canon = canon;
-	out->body_len = protobuf_c_message_get_packed_size(canon);
 	out->message = s->canon_name;
 	out->message_len = (uint16_t)strlen(s->canon_name);
 	return 0;
 }
 
-void dec_out_pack(const struct dec_out *out, void *dst)
+size_t dec_out_pack(const struct dec_out *out, void *dst)
 {
 	size_t n = protobuf_c_message_pack(out->canon, dst);
 
-	assert(n == out->body_len);
-	(void)n;
+	/* Over the bound would have been past the caller's room. */
+	if (n > out->body_max)
+		abort();
+	return n;
 }
 
 int dec_decode(struct dec_ctx *ctx, const struct log_rec *raw,
@@ -282,9 +284,9 @@ int dec_decode(struct dec_ctx *ctx, const struct log_rec *raw,
 
 	if (ret < 0 || out->reason)
 		return ret;
-	if (pack_room(ctx, out->body_len) < 0)
+	if (pack_room(ctx, out->body_max) < 0)
 		return -ENOMEM;
-	dec_out_pack(out, ctx->pack);
+	out->body_len = dec_out_pack(out, ctx->pack);
 	out->body = ctx->pack;
 	return 0;
 }

@@ -63,7 +63,8 @@ struct dec_out {
 	uint16_t message_len;
 	const void *body; /* packed canonical protobuf; NULL from
 			   * dec_decode_unpacked() until dec_out_pack() */
-	size_t body_len;  /* its size, packed or not yet */
+	size_t body_len;  /* its size, once packed */
+	size_t body_max;  /* the most it can take, before it is packed */
 	const struct ProtobufCMessage *canon; /* the canonical message */
 	/* reason != 0: NUL-terminated ASCII, detail_len <= LOG_DEC_DETAIL_MAX */
 	const char *detail;
@@ -90,15 +91,16 @@ int dec_decode(struct dec_ctx *ctx, const struct log_rec *raw,
 	       struct dec_out *out);
 
 /* dec_decode_unpacked - dec_decode() without the pack: a decoded outcome
- * has body NULL and body_len its packed size, so the caller can pack it
- * with dec_out_pack() straight where it goes (saving a copy). */
+ * has body NULL and body_max the most its packed form can take, so the
+ * caller can pack it with dec_out_pack() straight where it goes (saving a
+ * copy). */
 int dec_decode_unpacked(struct dec_ctx *ctx, const struct log_rec *raw,
 			struct dec_out *out);
 
 /* dec_out_pack - pack the canonical message of a decoded outcome of
- * dec_decode_unpacked() into @dst, which has room for body_len bytes;
- * the bytes are those dec_decode() gives. */
-void dec_out_pack(const struct dec_out *out, void *dst);
+ * dec_decode_unpacked() into @dst, which has room for body_max bytes;
+ * returns the bytes written (at most body_max), those dec_decode() gives. */
+size_t dec_out_pack(const struct dec_out *out, void *dst);
 
 /* dec_ctx_arena_cap - the unpack's arena cap for a protobuf message of
  * @len bytes: DEC_ARENA_FACTOR x @len + DEC_ARENA_SLACK. */

@@ -1,5 +1,5 @@
-/* decode/message.c - UTF-8 checks and unknown-field stripping over
- * unpacked messages.
+/* decode/message.c - UTF-8 checks, unknown-field stripping and a bound of
+ * the packed size over unpacked messages.
  *
  * Field access follows protobuf-c's layout rules: a field's value lives at
  * its descriptor's offset; a repeated field's count (size_t) at its
@@ -118,58 +118,94 @@ int dec_msg_check_strings(const ProtobufCMessage *msg, char *detail,
 }
 
 /* ------------------------------------------------------------------------
- * Canonicalize: strip unknown fields, check strings
+ * Canonicalize: strip unknown fields, check strings, bound the pack
  * ------------------------------------------------------------------------ */
 
-/* A NUL-terminated string is valid UTF-8. */
-static bool cstr_ok(const char *s)
+/* The most bytes protobuf-c's pack writes for a field, beyond what its
+ * value adds: a tag (field numbers < 2^29: at most 5 bytes) and a length
+ * (at most 5: a uint32 varint). A scalar value takes at most 10 (a
+ * negative int32 or enum is a 10-byte varint), so a scalar field, or one
+ * element of a repeated scalar field, packed or not, takes at most 15. */
+#define TAG_LEN_MAX 10u
+#define SCALAR_MAX 15u
+
+static int canon_msg(ProtobufCMessage *msg, unsigned depth, size_t *max);
+
+/* Strings, bytes and messages: the types after every scalar one. */
+#define IS_SCALAR(type) ((type) < PROTOBUF_C_TYPE_STRING)
+
+/* One field's string, message or bytes value (@v points at the member or
+ * the array element): checked, stripped, bounded into *@max. */
+static inline int canon_value(const ProtobufCFieldDescriptor *f, const void *v,
+			      unsigned depth, size_t *max)
 {
-	return utf8_valid_cstr(s);
+	size_t len = 0;
+
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING: {
+		const char *str = *(const char *const *)v;
+
+		if (str && !utf8_valid_cstr(str, &len))
+			return 1;
+		break;
+	}
+	case PROTOBUF_C_TYPE_MESSAGE: {
+		ProtobufCMessage *sub = *(ProtobufCMessage *const *)v;
+
+		if (sub && canon_msg(sub, depth + 1, &len))
+			return 1;
+		break;
+	}
+	default: /* PROTOBUF_C_TYPE_BYTES */
+		len = ((const ProtobufCBinaryData *)v)->len;
+		break;
+	}
+	*max += TAG_LEN_MAX + len;
+	return 0;
 }
 
-static int canon_msg(ProtobufCMessage *msg, unsigned depth)
+static int canon_msg(ProtobufCMessage *msg, unsigned depth, size_t *max)
 {
 	const ProtobufCMessageDescriptor *desc = msg->descriptor;
 	const ProtobufCFieldDescriptor *f = desc->fields,
 				       *end = f + desc->n_fields;
 	char *m = (char *)msg;
-	size_t n, j;
+	size_t n, j, size;
 
 	msg->n_unknown_fields = 0;
 	msg->unknown_fields = NULL;
+	*max = 0;
 	if (depth == DEC_MSG_DEPTH_MAX)
 		return 1;
 	for (; f < end; f++) {
-		if (f->type != PROTOBUF_C_TYPE_STRING &&
-		    f->type != PROTOBUF_C_TYPE_MESSAGE)
-			continue;
 		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF &&
 		    *(uint32_t *)(m + f->quantifier_offset) != f->id)
-			continue;
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			void **arr = *(void ***)(m + f->offset);
-
-			n = *(size_t *)(m + f->quantifier_offset);
-			for (j = 0; j < n; j++)
-				if (f->type == PROTOBUF_C_TYPE_STRING
-					    ? !cstr_ok(arr[j])
-					    : canon_msg(arr[j], depth + 1))
-					return 1;
-		} else {
-			void *v = *(void **)(m + f->offset);
-
-			if (!v)
-				continue;
-			if (f->type == PROTOBUF_C_TYPE_STRING
-				    ? !cstr_ok(v)
-				    : canon_msg(v, depth + 1))
+			continue; /* not the member set: packs nothing */
+		if (f->label != PROTOBUF_C_LABEL_REPEATED) {
+			if (IS_SCALAR(f->type))
+				*max += SCALAR_MAX;
+			else if (canon_value(f, m + f->offset, depth, max))
 				return 1;
+			continue;
 		}
+		n = *(size_t *)(m + f->quantifier_offset);
+		if (IS_SCALAR(f->type)) {
+			/* packed: one tag and length, then the values */
+			*max += TAG_LEN_MAX + n * SCALAR_MAX;
+			continue;
+		}
+		size = f->type == PROTOBUF_C_TYPE_BYTES
+			       ? sizeof(ProtobufCBinaryData)
+			       : sizeof(void *);
+		for (j = 0; j < n; j++)
+			if (canon_value(f, *(char **)(m + f->offset) + j * size,
+					depth, max))
+				return 1;
 	}
 	return 0;
 }
 
-int dec_msg_canonicalize(ProtobufCMessage *msg)
+int dec_msg_canonicalize(ProtobufCMessage *msg, size_t *pack_max)
 {
-	return canon_msg(msg, 0);
+	return canon_msg(msg, 0, pack_max);
 }

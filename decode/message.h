@@ -27,10 +27,14 @@ int dec_msg_check_strings(const ProtobufCMessage *msg, char *detail,
 /* dec_msg_canonicalize - make @msg ready to pack as canonical bytes, in
  * one pass: forget the unknown fields of @msg and of every message in it
  * (so the pack emits only fields its descriptor knows; their memory is not
- * freed - it belongs to the arena that unpacked them), and check that every
- * string is valid UTF-8. Returns 0, or 1 at the first string that is not
- * (or when messages nest deeper than DEC_MSG_DEPTH_MAX): describe it with
- * dec_msg_check_strings(). The hot path of decode: no detail is built. */
-int dec_msg_canonicalize(ProtobufCMessage *msg);
+ * freed - it belongs to the arena that unpacked them), check that every
+ * string is valid UTF-8, and store in *@pack_max a bound of what
+ * protobuf_c_message_pack() then writes (every field at its largest
+ * encoding: a pack needs no protobuf_c_message_get_packed_size() pass,
+ * which costs as much as the pack). Returns 0, or 1 at the first string
+ * that is not valid (or when messages nest deeper than DEC_MSG_DEPTH_MAX):
+ * describe it with dec_msg_check_strings(). The hot path of decode: no
+ * detail is built. */
+int dec_msg_canonicalize(ProtobufCMessage *msg, size_t *pack_max);
 
 #endif

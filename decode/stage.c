@@ -71,17 +71,25 @@ int dec_frame_outcome(struct dec_stage *s, const struct log_rec *raw,
 	unsigned char *dst, *v;
 
 	if (o->reason == 0) {
+		size_t body_len = o->body_len, at;
+
 		meta.type = LOG_DEC_OK;
-		vlen = log_dec_ok_size(o->message_len, o->body_len);
-		flen = log_rec_frame_size(&meta, (uint32_t)vlen);
-		dst = frames_room(&s->fo, flen);
+		/* The value starts after the header and key, whatever its
+		 * length: an unpacked body is packed there first, into room
+		 * for its largest size, and the header written around it. */
+		at = log_rec_frame_size(&meta, 0) +
+		     log_dec_ok_size(o->message_len, 0);
+		dst = frames_room(&s->fo,
+				  at + (o->body ? o->body_len : o->body_max));
 		if (!dst)
 			return -ENOMEM;
+		if (!o->body)
+			body_len = dec_out_pack(o, dst + at);
+		vlen = log_dec_ok_size(o->message_len, body_len);
+		flen = log_rec_frame_size(&meta, (uint32_t)vlen);
 		v = log_rec_begin(dst, &meta, (uint32_t)vlen);
 		log_dec_ok_put(v, o->schema_id, o->message, o->message_len,
-			       o->body, o->body ? o->body_len : 0);
-		if (!o->body) /* packed in place, not copied */
-			dec_out_pack(o, v + log_dec_ok_size(o->message_len, 0));
+			       o->body, o->body ? body_len : 0);
 		log_rec_seal(dst);
 		s->fo.len += flen;
 		s->fo.n++;

@@ -170,8 +170,9 @@ static inline void td_decode(struct dec_ctx *ctx,
 	if (again.reason == 0) {
 		static uint8_t packed[1 << 16];
 
-		CHECK(again.body == NULL && again.body_len <= sizeof(packed));
-		dec_out_pack(&again, packed);
+		CHECK(again.body == NULL && again.body_max <= sizeof(packed));
+		again.body_len = dec_out_pack(&again, packed);
+		CHECK(again.body_len <= again.body_max);
 		again.body = packed;
 	}
 	CHECK(td_same_out(&first.out, &again));

@@ -207,7 +207,13 @@ static void test_utf8(void)
 			CHECK(cases[i].len < sizeof(c));
 			memcpy(c, cases[i].s, cases[i].len);
 			c[cases[i].len] = '\0';
-			CHECK_EQ(utf8_valid_cstr(c), cases[i].ok);
+			CHECK_EQ(utf8_valid_cstr(c, NULL), cases[i].ok);
+			if (cases[i].ok) {
+				size_t n = 0;
+
+				CHECK(utf8_valid_cstr(c, &n));
+				CHECK_EQ(n, cases[i].len);
+			}
 		}
 	}
 	CHECK(!utf8_valid("\xff", 1, NULL));
