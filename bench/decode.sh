@@ -54,8 +54,8 @@ for r in $(seq 1 "$ROUNDS"); do
 		exit 1
 	}
 	read -r wall user sys rss <"$W/time"
-	awk -v n="$RECORDS" -v w="$wall" 'BEGIN {print n / w}' >>"$W/dec"
-	awk -v n="$RECORDS" -v u="$user" -v s="$sys" 'BEGIN {print n / (u + s)}' >>"$W/deccpu"
+	awk -v n="$RECORDS" -v w="$wall" 'BEGIN {printf "%.0f\n", n / w}' >>"$W/dec"
+	awk -v n="$RECORDS" -v u="$user" -v s="$sys" 'BEGIN {printf "%.0f\n", n / (u + s)}' >>"$W/deccpu"
 	echo "$rss" >>"$W/rss"
 	# The round's own ratios: bare and decode ran back to back, so they
 	# shared the machine's state of the moment.
