@@ -129,10 +129,12 @@ struct land {
 	uint64_t epoch_ids;
 	int fatal;
 	struct land_stats st;
-	/* the last topic seen, to skip hashing its name per record */
+	/* the last topic and partition seen, to skip hashing and comparing
+	 * names per record (partitions live as long as land) */
 	const rd_kafka_topic_t *last_rkt;
 	uint32_t last_topic_id;
 	const char *last_topic;
+	struct land_part *last_part;
 	int64_t skip_warned_ms;
 	int64_t commit_ms; /* the last asynchronous commit */
 	bool commit_due;   /* durable offsets not committed since */
@@ -610,16 +612,22 @@ static struct chunk *chunk_new(struct land *l, struct land_part *p, size_t need)
 	return c;
 }
 
-static uint32_t topic_id_of(struct land *l, const rd_kafka_message_t *m,
-			    const char **name)
+/* The partition @m belongs to, or NULL when land does not know it. A
+ * fetch hands over runs of one partition's records: the last one found
+ * answers most lookups by two comparisons. */
+static struct land_part *part_of(struct land *l, const rd_kafka_message_t *m)
 {
+	if (m->rkt == l->last_rkt && l->last_part &&
+	    l->last_part->partition == m->partition)
+		return l->last_part;
 	if (m->rkt != l->last_rkt) {
 		l->last_rkt = m->rkt;
 		l->last_topic = rd_kafka_topic_name(m->rkt);
 		l->last_topic_id = shm_topic_id(l->last_topic);
 	}
-	*name = l->last_topic;
-	return l->last_topic_id;
+	l->last_part =
+		part_find(l, l->last_topic_id, l->last_topic, m->partition);
+	return l->last_part;
 }
 
 int land_add(struct land *l, const rd_kafka_message_t *m)
@@ -631,16 +639,15 @@ int land_add(struct land *l, const rd_kafka_message_t *m)
 	uint32_t vlen;
 	const char *topic;
 	size_t hcount = 0, hlen = 0, size, i;
-	uint32_t id;
 	char *dst;
 	int ret;
 
 	if (l->fatal)
 		return l->fatal;
-	id = topic_id_of(l, m, &topic);
-	p = part_find(l, id, topic, m->partition);
+	p = part_of(l, m);
 	if (!p || !p->assigned)
 		return 0; /* revoked meanwhile: its next owner lands it */
+	topic = p->topic;
 	if (p->have_next && m->offset < p->next) {
 		int64_t t = clock_ms();
 
