@@ -16,6 +16,7 @@
 #include "common/arena.h"
 #include "decode/framing.h"
 #include "decode/message.h"
+#include "decode/pack.h"
 #include "decode/wire.h"
 
 #include <errno.h>
@@ -31,8 +32,9 @@ struct dec_ctx {
 	const struct dec_registry *reg;
 	size_t max_message_bytes;
 	struct arena *arena;
-	uint8_t *pack; /* the canonical bytes of the last OK outcome */
-	size_t pack_size;
+	ProtobufCMessage *msg; /* the record's message, as unpacked */
+	uint8_t *pack;	       /* the canonical bytes of the last OK outcome */
+	size_t pack_size, pack_used;
 	char detail[LOG_DEC_DETAIL_MAX + 1];
 	/* a walk's finding, before it is prefixed into @detail */
 	char why[LOG_DEC_DETAIL_MAX + 1];
@@ -164,31 +166,31 @@ static int bad_string(struct dec_ctx *ctx, struct dec_out *out,
 			  "%s: a string is not valid UTF-8", s->name);
 }
 
-/* Room for @need bytes of canonical message. A buffer grown past
- * ARENA_KEEP by a large record is given back on the next small one. */
-static int pack_room(struct dec_ctx *ctx, size_t need)
+/* Twice the room for the canonical bytes, after a pack ran out of it. */
+static int pack_grow(struct dec_ctx *ctx)
 {
-	size_t size;
-	uint8_t *p;
+	uint8_t *p = realloc(ctx->pack, ctx->pack_size * 2);
 
-	if (need <= ctx->pack_size) {
-		if (ctx->pack_size > ARENA_KEEP && need <= ARENA_KEEP) {
-			p = realloc(ctx->pack, ARENA_KEEP);
-			if (p) {
-				ctx->pack = p;
-				ctx->pack_size = ARENA_KEEP;
-			}
-		}
-		return 0;
-	}
-	for (size = ctx->pack_size; size < need; size *= 2)
-		;
-	p = realloc(ctx->pack, size);
 	if (!p)
 		return -ENOMEM;
 	ctx->pack = p;
-	ctx->pack_size = size;
+	ctx->pack_size *= 2;
 	return 0;
+}
+
+/* A buffer grown past ARENA_KEEP by a large record is given back after a
+ * small one (before the next pack: the last outcome's body is in it). */
+static void pack_shrink(struct dec_ctx *ctx)
+{
+	uint8_t *p;
+
+	if (ctx->pack_size <= ARENA_KEEP || ctx->pack_used > ARENA_KEEP / 2)
+		return;
+	p = realloc(ctx->pack, ARENA_KEEP);
+	if (p) {
+		ctx->pack = p;
+		ctx->pack_size = ARENA_KEEP;
+	}
 }
 
 /* ------------------------------------------------------------------------
@@ -252,41 +254,50 @@ int dec_decode_unpacked(struct dec_ctx *ctx, const struct log_rec *raw,
 	} else {
 		canon = msg;
 	}
-	/* Unknown fields would be packed back: the canonical bytes must not
-	 * depend on what this version does not define. Strings are checked
-	 * where they go out, in the canonical message. */
-	if (dec_msg_canonicalize(canon, &out->body_max))
-		return bad_string(ctx, out, s, msg, canon);
-
-	if (s->validate(canon, ctx->why, sizeof(ctx->why)) < 0)
-		return quarantine(ctx, out, LOG_DEC_INVALID, "%s", ctx->why);
-
+	ctx->msg = msg;
 	out->canon = canon;
 	out->message = s->canon_name;
 	out->message_len = (uint16_t)strlen(s->canon_name);
 	return 0;
 }
 
-size_t dec_out_pack(const struct dec_out *out, void *dst)
+int dec_out_pack(struct dec_ctx *ctx, struct dec_out *out, void *dst,
+		 size_t room)
 {
-	size_t n = protobuf_c_message_pack(out->canon, dst);
+	const struct dec_schema *s = out->schema;
+	size_t len;
 
-	/* Over the bound would have been past the caller's room. */
-	if (n > out->body_max)
-		abort();
-	return n;
+	/* Strings are checked where they go out, in the canonical message;
+	 * unknown fields are left out: the canonical bytes must not depend
+	 * on what this version does not define. */
+	switch (dec_pack(out->canon, dst, room, &len)) {
+	case DEC_PACK_ROOM:
+		return -ENOSPC;
+	case DEC_PACK_BAD:
+		return bad_string(ctx, out, s, ctx->msg, out->canon);
+	default:
+		break;
+	}
+	if (s->validate(out->canon, ctx->why, sizeof(ctx->why)) < 0)
+		return quarantine(ctx, out, LOG_DEC_INVALID, "%s", ctx->why);
+	out->body = dst;
+	out->body_len = len;
+	return 0;
 }
 
 int dec_decode(struct dec_ctx *ctx, const struct log_rec *raw,
 	       struct dec_out *out)
 {
-	int ret = dec_decode_unpacked(ctx, raw, out);
+	int ret;
 
-	if (ret < 0 || out->reason)
-		return ret;
-	if (pack_room(ctx, out->body_max) < 0)
-		return -ENOMEM;
-	out->body_len = dec_out_pack(out, ctx->pack);
-	out->body = ctx->pack;
-	return 0;
+	pack_shrink(ctx);
+	ret = dec_decode_unpacked(ctx, raw, out);
+	while (ret == 0 && !out->reason && !out->body) {
+		ret = dec_out_pack(ctx, out, ctx->pack, ctx->pack_size);
+		if (ret == -ENOSPC)
+			ret = pack_grow(ctx);
+	}
+	if (ret == 0 && !out->reason)
+		ctx->pack_used = out->body_len;
+	return ret;
 }

@@ -15,14 +15,14 @@
  *                   protobuf-c's C strings would cut at the NUL);
  *   invalid         the canonical form fails its validator (schemas.h).
  *
- * The canonical bytes are always a re-pack of the canonical message, never
- * the input passed through, with unknown fields dropped: so they depend
- * only on what the message means, and decoding a record again gives the
- * same bytes (tests/decode/test_versions checks it). Passing v3 bytes
- * through would save the pack (about 40% of a v3 decode) but is right only
- * for input already in protobuf-c's encoding - field order, shortest
- * varints, no defaults, duplicates or unknown fields - which nothing short
- * of the re-pack itself can tell.
+ * The canonical bytes are always a re-pack of the canonical message
+ * (decode/pack.h), never the input passed through, with unknown fields
+ * dropped: so they depend only on what the message means, and decoding a
+ * record again gives the same bytes (tests/decode/test_versions checks it).
+ * Passing v3 bytes through would save the pack but is right only for input
+ * already in the canonical encoding - field order, shortest varints, no
+ * defaults, duplicates or unknown fields - which nothing short of the
+ * re-pack itself can tell.
  *
  * Memory: protobuf-c unpacks into a per-context arena reset per record and
  * capped at DEC_ARENA_FACTOR x the message's bytes + DEC_ARENA_SLACK, so no
@@ -63,8 +63,7 @@ struct dec_out {
 	uint16_t message_len;
 	const void *body; /* packed canonical protobuf; NULL from
 			   * dec_decode_unpacked() until dec_out_pack() */
-	size_t body_len;  /* its size, once packed */
-	size_t body_max;  /* the most it can take, before it is packed */
+	size_t body_len;  /* its size */
 	const struct ProtobufCMessage *canon; /* the canonical message */
 	/* reason != 0: NUL-terminated ASCII, detail_len <= LOG_DEC_DETAIL_MAX */
 	const char *detail;
@@ -90,17 +89,21 @@ void dec_ctx_free(struct dec_ctx *ctx);
 int dec_decode(struct dec_ctx *ctx, const struct log_rec *raw,
 	       struct dec_out *out);
 
-/* dec_decode_unpacked - dec_decode() without the pack: a decoded outcome
- * has body NULL and body_max the most its packed form can take, so the
- * caller can pack it with dec_out_pack() straight where it goes (saving a
- * copy). */
+/* dec_decode_unpacked - the first half of dec_decode(): up to the
+ * canonical message, unpacked. An outcome quarantined so far is final; one
+ * with reason 0 still has its strings and validator to pass, in
+ * dec_out_pack(), which packs it straight where the caller wants it
+ * (decode's stage: into the frame, saving a copy). */
 int dec_decode_unpacked(struct dec_ctx *ctx, const struct log_rec *raw,
 			struct dec_out *out);
 
-/* dec_out_pack - pack the canonical message of a decoded outcome of
- * dec_decode_unpacked() into @dst, which has room for body_max bytes;
- * returns the bytes written (at most body_max), those dec_decode() gives. */
-size_t dec_out_pack(const struct dec_out *out, void *dst);
+/* dec_out_pack - the second half: pack the canonical message of a reason-0
+ * outcome of dec_decode_unpacked() on @ctx into the @room bytes at @dst -
+ * setting body and body_len, the bytes dec_decode() gives - or quarantine
+ * it as malformed (a string) or invalid (its validator). Returns 0, or
+ * -ENOSPC when @room is too small: call again with more (nothing changed). */
+int dec_out_pack(struct dec_ctx *ctx, struct dec_out *out, void *dst,
+		 size_t room);
 
 /* dec_ctx_arena_cap - the unpack's arena cap for a protobuf message of
  * @len bytes: DEC_ARENA_FACTOR x @len + DEC_ARENA_SLACK. */

@@ -1,10 +1,11 @@
-/* decode/message.h - generic walks over an unpacked protobuf-c message,
- * driven by its descriptor, so they hold for every schema version.
+/* decode/message.h - a generic walk over an unpacked protobuf-c message,
+ * driven by its descriptor, so it holds for every schema version.
  *
- * Both walks descend into message fields, singular and repeated, at most
- * DEC_MSG_DEPTH_MAX levels (the shipped schemas are 2 deep; protobuf-c
- * itself has no depth limit, so a recursive schema must be refused before
- * it is registered - tests/decode/test_schemas checks the table).
+ * It descends into message fields, singular and repeated, at most
+ * DEC_MSG_DEPTH_MAX levels, as dec_pack() does (the shipped schemas are 2
+ * deep; protobuf-c itself has no depth limit, so a recursive schema must be
+ * refused before it is registered - tests/decode/test_schemas checks the
+ * table).
  */
 #ifndef RZ_DECODE_MESSAGE_H
 #define RZ_DECODE_MESSAGE_H
@@ -23,18 +24,5 @@
  * DEC_MSG_DEPTH_MAX. */
 int dec_msg_check_strings(const ProtobufCMessage *msg, char *detail,
 			  size_t size);
-
-/* dec_msg_canonicalize - make @msg ready to pack as canonical bytes, in
- * one pass: forget the unknown fields of @msg and of every message in it
- * (so the pack emits only fields its descriptor knows; their memory is not
- * freed - it belongs to the arena that unpacked them), check that every
- * string is valid UTF-8, and store in *@pack_max a bound of what
- * protobuf_c_message_pack() then writes (every field at its largest
- * encoding: a pack needs no protobuf_c_message_get_packed_size() pass,
- * which costs as much as the pack). Returns 0, or 1 at the first string
- * that is not valid (or when messages nest deeper than DEC_MSG_DEPTH_MAX):
- * describe it with dec_msg_check_strings(). The hot path of decode: no
- * detail is built. */
-int dec_msg_canonicalize(ProtobufCMessage *msg, size_t *pack_max);
 
 #endif

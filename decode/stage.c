@@ -54,10 +54,14 @@ static void *frames_room(struct frames *f, size_t n)
 	return f->p + f->len;
 }
 
+/* A first guess at a canonical message's size beyond its raw value's (an
+ * upcast adds a few fields); a pack that needs more asks again. */
+#define PACK_SLACK 256u
+
 /* Frame the outcome @o of raw record @raw into @fo (and a copy of the raw
  * record into @fq when quarantined). Returns 0 or -ENOMEM. */
 int dec_frame_outcome(struct dec_stage *s, const struct log_rec *raw,
-		      const struct dec_out *o)
+		      struct dec_out *o)
 {
 	struct log_rec meta = {
 		.offset = raw->offset,
@@ -71,25 +75,37 @@ int dec_frame_outcome(struct dec_stage *s, const struct log_rec *raw,
 	unsigned char *dst, *v;
 
 	if (o->reason == 0) {
-		size_t body_len = o->body_len, at;
+		/* The value starts after the header and key, whatever its
+		 * length: an unpacked body is packed there first, and the
+		 * header written around it. */
+		size_t at = log_rec_frame_size(&meta, 0) +
+			    log_dec_ok_size(o->message_len, 0),
+		       guess = raw->value_len + PACK_SLACK;
+		bool packed = o->body != NULL;
+		int ret;
 
 		meta.type = LOG_DEC_OK;
-		/* The value starts after the header and key, whatever its
-		 * length: an unpacked body is packed there first, into room
-		 * for its largest size, and the header written around it. */
-		at = log_rec_frame_size(&meta, 0) +
-		     log_dec_ok_size(o->message_len, 0);
-		dst = frames_room(&s->fo,
-				  at + (o->body ? o->body_len : o->body_max));
+		while (!o->body) {
+			dst = frames_room(&s->fo, at + guess);
+			if (!dst)
+				return -ENOMEM;
+			ret = dec_out_pack(s->ctx, o, dst + at,
+					   s->fo.cap - s->fo.len - at);
+			if (ret == -ENOSPC)
+				guess = 2 * (s->fo.cap - s->fo.len);
+			else if (ret < 0)
+				return ret;
+			else if (o->reason)
+				return dec_frame_outcome(s, raw, o);
+		}
+		dst = frames_room(&s->fo, at + (packed ? o->body_len : 0));
 		if (!dst)
 			return -ENOMEM;
-		if (!o->body)
-			body_len = dec_out_pack(o, dst + at);
-		vlen = log_dec_ok_size(o->message_len, body_len);
+		vlen = log_dec_ok_size(o->message_len, o->body_len);
 		flen = log_rec_frame_size(&meta, (uint32_t)vlen);
 		v = log_rec_begin(dst, &meta, (uint32_t)vlen);
 		log_dec_ok_put(v, o->schema_id, o->message, o->message_len,
-			       o->body, o->body ? body_len : 0);
+			       o->body, packed ? o->body_len : 0);
 		log_rec_seal(dst);
 		s->fo.len += flen;
 		s->fo.n++;

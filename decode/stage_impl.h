@@ -118,7 +118,7 @@ int dec_read_land_ckpt(struct dec_stage *s);
 /* Outcomes (stage.c): frame the outcome of @raw into the stage's buffers,
  * then write the buffers to @p's logs. */
 int dec_frame_outcome(struct dec_stage *s, const struct log_rec *raw,
-		      const struct dec_out *o);
+		      struct dec_out *o);
 void dec_frames_reset(struct dec_stage *s);
 /* dec_frames_bytes - bytes framed since the reset, both logs. */
 size_t dec_frames_bytes(const struct dec_stage *s);

@@ -1,13 +1,15 @@
-/* tests/decode/test_pack_bound.c - the bound dec_msg_canonicalize() gives
- * holds what protobuf_c_message_pack() writes, for every field type and
- * label protobuf-c knows, at the largest encodings: a negative int32 and
- * enum (10-byte varints), the extremes of every 64-bit type, field numbers
- * up to 2^29 - 1 (5-byte tags), packed and unpacked repeated fields,
- * strings, bytes, nested and repeated messages, a proto2 optional and a
- * oneof. decode packs a canonical message into room of that bound, so a
- * bound too small would write past it; the orders schemas use only a few
- * of these types, so the message here is described by hand. */
-#include "decode/message.h"
+/* tests/decode/test_pack.c - dec_pack() writes what protobuf-c's
+ * protobuf_c_message_pack() writes, byte for byte, for every field type
+ * and label protobuf-c knows, at their largest and smallest encodings: a
+ * negative int32 and enum (10-byte varints), the extremes of every 64-bit
+ * type, field numbers up to 2^29 - 1 (5-byte tags), packed and unpacked
+ * repeated fields, strings, bytes, nested and repeated messages of 1-, 2-
+ * and 3-byte lengths, a proto2 optional with and without its has flag and
+ * default, a oneof, and proto3 fields at their zero values (left out). It
+ * never writes past the room it is given, and says when that is too small;
+ * it finds a string that is not UTF-8 at any depth. The orders schemas use
+ * only a few of these types, so the message here is described by hand. */
+#include "decode/pack.h"
 #include "tests/check.h"
 
 #include <float.h>
@@ -23,7 +25,7 @@ struct all {
 	float fl;
 	double db;
 	protobuf_c_boolean b, has_oi32;
-	char *str, *req_str;
+	char *str, *req_str, *opt_str;
 	ProtobufCBinaryData by;
 	struct all *sub;
 	union {
@@ -45,6 +47,7 @@ struct all {
 extern const ProtobufCMessageDescriptor all_desc;
 
 #define BIG 536870911u /* 2^29 - 1, the largest field number: 5-byte tags */
+static char OPT_DEFAULT[] = "the default";
 #define F(nm, num, lab, ty, member, q, fl)                                     \
 	{                                                                      \
 		.name = nm, .id = num, .label = PROTOBUF_C_LABEL_##lab,        \
@@ -90,7 +93,13 @@ static const ProtobufCFieldDescriptor all_fields[] = {
 	F("rf", 27, REPEATED, FLOAT, rf, Q(n_rf), 0),
 	F("rstr", 28, REPEATED, STRING, rstr, Q(n_rstr), 0),
 	F("rby", 29, REPEATED, BYTES, rby, Q(n_rby), 0),
-	F("rsub", BIG, REPEATED, MESSAGE, rsub, Q(n_rsub), 0),
+	F("rsub", 30, REPEATED, MESSAGE, rsub, Q(n_rsub), 0),
+	{.name = "opt_str",
+	 .id = BIG,
+	 .label = PROTOBUF_C_LABEL_OPTIONAL,
+	 .type = PROTOBUF_C_TYPE_STRING,
+	 .offset = offsetof(struct all, opt_str),
+	 .default_value = OPT_DEFAULT},
 };
 
 const ProtobufCMessageDescriptor all_desc = {
@@ -163,45 +172,92 @@ static void fill(struct all *m, struct all *sub, struct all **subs)
 	m->rsub = subs;
 }
 
+/* dec_pack() of @m equals protobuf-c's pack; with any less room it says
+ * so and writes nothing past the room. */
+static void same_as_protobuf_c(const struct all *m)
+{
+	static uint8_t want[1 << 17], got[(1 << 17) + 64];
+	size_t n, len, r, step;
+
+	n = protobuf_c_message_pack(&m->base, want);
+	CHECK(n <= sizeof(want));
+	CHECK_EQ(protobuf_c_message_get_packed_size(&m->base), n);
+	CHECK_EQ(dec_pack(&m->base, got, sizeof(got), &len), 0);
+	CHECK_EQ(len, n);
+	CHECK(memcmp(got, want, n) == 0);
+	/* Room is checked for the largest encoding of the field at hand:
+	 * 15 bytes more than the message needs always do. */
+	CHECK_EQ(dec_pack(&m->base, got, n + 15, &len), 0);
+	CHECK(memcmp(got, want, n) == 0);
+	step = n > 4096 ? 61 : 1;
+	for (r = 0; r < n; r += step) {
+		memset(got, 0xee, r + 64);
+		CHECK_EQ(dec_pack(&m->base, got, r, &len), DEC_PACK_ROOM);
+		for (size_t i = r; i < r + 64; i++)
+			CHECK(got[i] == 0xee);
+	}
+}
+
 int main(void)
 {
-	static uint8_t out[1 << 16];
+	static char long_str[20000];
 	struct all top, sub, leaf, *subs[2];
-	size_t max, size, n;
+	size_t len;
 
-	/* Three levels: top has sub and two repeated subs, each with a leaf. */
+	/* Three levels: top has sub and two repeated subs, each with a leaf;
+	 * top packs to over 16 KiB, its subs to over 128 bytes. */
 	fill(&leaf, NULL, NULL);
 	fill(&sub, &leaf, NULL);
 	subs[0] = subs[1] = &sub;
 	fill(&top, &sub, subs);
-	CHECK_EQ(dec_msg_canonicalize(&top.base, &max), 0);
-	size = protobuf_c_message_get_packed_size(&top.base);
-	CHECK(size <= sizeof(out) && max <= sizeof(out));
-	n = protobuf_c_message_pack(&top.base, out);
-	CHECK_EQ(n, size);
-	CHECK(size <= max);
-	printf("pack bound: %zu bytes packed, bound %zu\n", size, max);
+	same_as_protobuf_c(&top);
+	same_as_protobuf_c(&leaf);
 
-	/* The zero values of proto3 fields pack to nothing; the bound still
-	 * holds (it counts every field). */
+	/* proto3 fields at their zero values are left out: all of them,
+	 * with an empty string, bytes with data but no length, -0.0. */
 	memset(&leaf, 0, sizeof(leaf));
 	leaf.base.descriptor = &all_desc;
-	CHECK_EQ(dec_msg_canonicalize(&leaf.base, &max), 0);
-	size = protobuf_c_message_get_packed_size(&leaf.base);
-	CHECK(size <= max);
+	same_as_protobuf_c(&leaf);
+	leaf.str = "";
+	leaf.by.data = (uint8_t *)"x";
+	leaf.fl = -0.0f;
+	leaf.db = -0.0;
+	same_as_protobuf_c(&leaf);
+	/* ... but an empty message is there, and NaN is not zero. */
+	memset(&sub, 0, sizeof(sub));
+	sub.base.descriptor = &all_desc;
+	leaf.sub = &sub;
+	leaf.fl = __builtin_nanf("");
+	same_as_protobuf_c(&leaf);
 
-	/* An unselected oneof member is not read as what it is not: with
-	 * the int set, the string pointer's bytes are the int's. */
+	/* proto2 optional: a string at its default pointer is left out, the
+	 * same text elsewhere is not; a scalar needs its has flag. */
+	fill(&leaf, NULL, NULL);
+	leaf.opt_str = OPT_DEFAULT;
+	leaf.has_oi32 = 0;
+	same_as_protobuf_c(&leaf);
+	leaf.opt_str = "the default";
+	same_as_protobuf_c(&leaf);
+
+	/* The oneof's int member; none of its members. */
 	fill(&leaf, NULL, NULL);
 	leaf.one_case = 20;
 	leaf.o_i = -1;
-	CHECK_EQ(dec_msg_canonicalize(&leaf.base, &max), 0);
-	CHECK(protobuf_c_message_get_packed_size(&leaf.base) <= max);
+	same_as_protobuf_c(&leaf);
+	leaf.one_case = 0;
+	same_as_protobuf_c(&leaf);
+
+	/* A long string: a 3-byte length. */
+	memset(long_str, 'a', sizeof(long_str) - 1);
+	leaf.str = long_str;
+	same_as_protobuf_c(&leaf);
 
 	/* A string that is not UTF-8 is found, at any depth. */
 	fill(&leaf, NULL, NULL);
 	leaf.str = "bad \xff";
 	fill(&sub, &leaf, NULL);
-	CHECK_EQ(dec_msg_canonicalize(&sub.base, &max), 1);
+	CHECK_EQ(dec_pack(&sub.base, (uint8_t[1 << 16]){0}, 1 << 16, &len),
+		 DEC_PACK_BAD);
+	printf("pack: equal to protobuf-c for every field type and label\n");
 	return 0;
 }
