@@ -26,7 +26,7 @@ struct out {
 #define WIRE_LEN 2u
 #define WIRE_32BIT 5u
 
-static inline size_t room(const struct out *o)
+static inline size_t left(const struct out *o)
 {
 	return (size_t)(o->end - o->p);
 }
@@ -215,7 +215,7 @@ static inline int scalar_field(struct out *o, const ProtobufCFieldDescriptor *f,
 	uint8_t *start = o->p;
 	int wire;
 
-	if (room(o) < SCALAR_MAX)
+	if (left(o) < SCALAR_MAX)
 		return DEC_PACK_ROOM;
 	tag(o, f->id, 0);
 	wire = scalar(o, k, v, skip_zero);
@@ -235,7 +235,7 @@ static int close_len(struct out *o, uint8_t *start)
 	struct out at = {start, start + k};
 
 	if (k > 1) {
-		if (room(o) < k - 1)
+		if (left(o) < k - 1)
 			return DEC_PACK_ROOM;
 		memmove(start + k, start + 1, n);
 		o->p += k - 1;
@@ -261,7 +261,7 @@ static int len_field(struct out *o, const ProtobufCFieldDescriptor *f,
 		const ProtobufCMessage *sub =
 			*(const ProtobufCMessage *const *)v;
 
-		if (room(o) < 5 + 1)
+		if (left(o) < 5 + 1)
 			return DEC_PACK_ROOM;
 		tag(o, f->id, WIRE_LEN);
 		start = o->p++;
@@ -283,7 +283,7 @@ static int len_field(struct out *o, const ProtobufCFieldDescriptor *f,
 		len = ((const ProtobufCBinaryData *)v)->len;
 		src = ((const ProtobufCBinaryData *)v)->data;
 	}
-	if (room(o) < 2 * 5 + len)
+	if (left(o) < 2 * 5 + len)
 		return DEC_PACK_ROOM;
 	tag(o, f->id, WIRE_LEN);
 	varint(o, len);
@@ -314,12 +314,12 @@ static int pack_repeated(struct out *o, const ProtobufCFieldDescriptor *f,
 		}
 		return 0;
 	}
-	if (room(o) < 5 + 1)
+	if (left(o) < 5 + 1)
 		return DEC_PACK_ROOM;
 	tag(o, f->id, WIRE_LEN);
 	start = o->p++;
 	for (i = 0; i < n; i++) {
-		if (room(o) < VARINT_MAX)
+		if (left(o) < VARINT_MAX)
 			return DEC_PACK_ROOM;
 		scalar(o, k, arr + i * size, false);
 	}
@@ -388,10 +388,10 @@ static int pack_msg(struct out *o, const ProtobufCMessage *m, unsigned depth)
 	return 0;
 }
 
-int dec_pack(const ProtobufCMessage *msg, uint8_t *dst, size_t room_,
+int dec_pack(const ProtobufCMessage *msg, uint8_t *dst, size_t room,
 	     size_t *len)
 {
-	struct out o = {dst, dst + room_};
+	struct out o = {dst, dst + room};
 	int ret = pack_msg(&o, msg, 0);
 
 	*len = ret ? 0 : (size_t)(o.p - dst);
