@@ -91,10 +91,8 @@ int dec_frame_outcome(struct dec_stage *s, const struct log_rec *raw,
 				return -ENOMEM;
 			ret = dec_out_pack(s->ctx, o, dst + at,
 					   s->fo.cap - s->fo.len - at);
-			if (ret == -ENOSPC)
+			if (ret == -ENOSPC) /* its only error */
 				guess = 2 * (s->fo.cap - s->fo.len);
-			else if (ret < 0)
-				return ret;
 			else if (o->reason)
 				return dec_frame_outcome(s, raw, o);
 		}

@@ -247,10 +247,12 @@ int main(void)
 	leaf.one_case = 0;
 	same_as_protobuf_c(&leaf);
 
-	/* A long string: a 3-byte length. */
+	/* A long string, and a message holding it: 3-byte lengths. */
 	memset(long_str, 'a', sizeof(long_str) - 1);
 	leaf.str = long_str;
 	same_as_protobuf_c(&leaf);
+	fill(&sub, &leaf, NULL);
+	same_as_protobuf_c(&sub);
 
 	/* A string that is not UTF-8 is found, at any depth. */
 	fill(&leaf, NULL, NULL);
