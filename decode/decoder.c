@@ -1,15 +1,14 @@
 /* decode/decoder.c - framing, lookup, unpack, checks, upcast, validate,
  * pack: the per-record path.
  *
- * Hot-path cost is kept to what protobuf-c must do plus a few passes over
- * the message's few strings: the unpack goes to the arena (a bump, no
- * malloc), the pack to a buffer that is reused (or the caller's frame) with
- * room for a bound that the string pass computes - protobuf-c's own size
- * pass would cost as much as the pack - and the walks that explain a
- * failure run only on failure. The NUL-in-string check walks the wire
- * only when the bytes hold a 0x00 at all, which a proto3 encoder writes
- * only for zero-length fields and zero values in repeated or fixed-width
- * fields - rare in practice.
+ * Hot-path cost is kept to what protobuf-c must do plus one pass over the
+ * canonical message: the unpack goes to the arena (a bump, no malloc), the
+ * pack (decode/pack.c, which checks the strings on its way) to a buffer
+ * that is reused or straight into the caller's frame, and the walks that
+ * explain a failure run only on failure. The NUL-in-string check walks the
+ * wire only when the bytes hold a 0x00 at all, which a proto3 encoder
+ * writes only for zero-length fields and zero values in repeated or
+ * fixed-width fields - rare in practice.
  */
 #include "decode/decoder.h"
 

@@ -59,7 +59,9 @@ static void *frames_room(struct frames *f, size_t n)
 #define PACK_SLACK 256u
 
 /* Frame the outcome @o of raw record @raw into @fo (and a copy of the raw
- * record into @fq when quarantined). Returns 0 or -ENOMEM. */
+ * record into @fq when quarantined). @o comes from dec_decode_unpacked():
+ * a decoded one is packed here, and may turn out quarantined (@o says so
+ * afterwards). Returns 0 or -ENOMEM. */
 int dec_frame_outcome(struct dec_stage *s, const struct log_rec *raw,
 		      struct dec_out *o)
 {
@@ -76,34 +78,29 @@ int dec_frame_outcome(struct dec_stage *s, const struct log_rec *raw,
 
 	if (o->reason == 0) {
 		/* The value starts after the header and key, whatever its
-		 * length: an unpacked body is packed there first, and the
-		 * header written around it. */
+		 * length: the canonical message is packed there first, and
+		 * the header written around it. */
 		size_t at = log_rec_frame_size(&meta, 0) +
 			    log_dec_ok_size(o->message_len, 0),
 		       guess = raw->value_len + PACK_SLACK;
-		bool packed = o->body != NULL;
-		int ret;
 
 		meta.type = LOG_DEC_OK;
-		while (!o->body) {
+		for (;;) {
 			dst = frames_room(&s->fo, at + guess);
 			if (!dst)
 				return -ENOMEM;
-			ret = dec_out_pack(s->ctx, o, dst + at,
-					   s->fo.cap - s->fo.len - at);
-			if (ret == -ENOSPC) /* its only error */
-				guess = 2 * (s->fo.cap - s->fo.len);
-			else if (o->reason)
-				return dec_frame_outcome(s, raw, o);
+			if (dec_out_pack(s->ctx, o, dst + at,
+					 s->fo.cap - s->fo.len - at) == 0)
+				break;
+			guess = 2 * (s->fo.cap - s->fo.len); /* -ENOSPC */
 		}
-		dst = frames_room(&s->fo, at + (packed ? o->body_len : 0));
-		if (!dst)
-			return -ENOMEM;
+		if (o->reason) /* a string or the validator refused it */
+			return dec_frame_outcome(s, raw, o);
 		vlen = log_dec_ok_size(o->message_len, o->body_len);
 		flen = log_rec_frame_size(&meta, (uint32_t)vlen);
 		v = log_rec_begin(dst, &meta, (uint32_t)vlen);
 		log_dec_ok_put(v, o->schema_id, o->message, o->message_len,
-			       o->body, packed ? o->body_len : 0);
+			       NULL, 0);
 		log_rec_seal(dst);
 		s->fo.len += flen;
 		s->fo.n++;

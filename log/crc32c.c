@@ -89,9 +89,9 @@ static uint32_t gf2_mul(uint32_t a, uint32_t b)
 #define LANE 4096
 #define THREE 48
 
-/* kshift[m] = x^(64 m - 33) mod P: a shift by 8 m bytes, m <= 2 LANE/8. */
+/* kshift[m] = x^(64 m - 33) mod P: a shift by 8 m bytes, m <= 2 LANE/8;
+ * built by hw_init(), before crc32c() first takes this path. */
 static uint32_t kshift[2 * LANE / 8 + 1];
-static pthread_once_t kshift_once = PTHREAD_ONCE_INIT;
 
 static void kshift_init(void)
 {
@@ -123,8 +123,6 @@ __attribute__((target("sse4.2,pclmul"))) static uint32_t crc32c_hw(
 	uint16_t w2s;
 	size_t lane, i;
 
-	if (len >= THREE)
-		pthread_once(&kshift_once, kshift_init);
 	/* Unaligned loads cost nothing extra here. */
 	while (len >= THREE) {
 		lane = len >= 3 * LANE ? LANE : len / 24 * 8;
@@ -163,16 +161,23 @@ __attribute__((target("sse4.2,pclmul"))) static uint32_t crc32c_hw(
 	return ~(uint32_t)c0;
 }
 
-static bool hw_checked, hw_ok;
+/* Whether the CPU has both instructions, decided once with the tables
+ * they need (crc32c() then reads both without synchronizing). */
+static bool hw_ok;
+static pthread_once_t hw_once = PTHREAD_ONCE_INIT;
+
+static void hw_init(void)
+{
+	__builtin_cpu_init();
+	hw_ok = __builtin_cpu_supports("sse4.2") &&
+		__builtin_cpu_supports("pclmul");
+	if (hw_ok)
+		kshift_init();
+}
 
 int crc32c_hw_available(void)
 {
-	if (!hw_checked) {
-		__builtin_cpu_init();
-		hw_ok = __builtin_cpu_supports("sse4.2") &&
-			__builtin_cpu_supports("pclmul");
-		hw_checked = true;
-	}
+	pthread_once(&hw_once, hw_init);
 	return hw_ok;
 }
 
