@@ -22,6 +22,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,8 @@ int main(int argc, char **argv)
 	struct land_stats last = {0};
 	int64_t last_report;
 	struct nudge nudge = {0, NUDGE_MS, INT64_MIN / 2};
+	int64_t start_ms = clock_ms();
+	bool first_told = false;
 	int ret, pipefd[2] = {-1, -1};
 	int status;
 
@@ -183,6 +186,20 @@ int main(int argc, char **argv)
 		ret = land_tick(l);
 		if (ret < 0)
 			goto out_fatal;
+		if (!first_told && n > 0) {
+			struct land_stats st;
+
+			land_get_stats(l, &st);
+			if (st.first_ms) {
+				/* Mostly the group join: the time before a
+				 * stage runs at full speed. */
+				diag_info("first record framed %.3f s after "
+					  "the start",
+					  (double)(st.first_ms - start_ms) /
+						  1000.0);
+				first_told = true;
+			}
+		}
 		{
 			char reason[256];
 
