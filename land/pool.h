@@ -13,8 +13,23 @@
 
 struct land_pool;
 
-/* land_pool_new - @bytes of chunks of @chunk bytes each. 0 or -ENOMEM. */
+/* The smallest chunk, and the unit every chunk size is a multiple of (so
+ * that every chunk starts at an O_DIRECT-aligned address). */
+#define LAND_POOL_CHUNK_MIN ((size_t)64 * 1024)
+
+/* land_pool_new - @bytes (at least two chunks) cut into chunks of @chunk
+ * bytes. 0, -EINVAL for a @chunk that is not a multiple of
+ * LAND_POOL_CHUNK_MIN, or -ENOMEM. */
 int land_pool_new(size_t bytes, size_t chunk, struct land_pool **out);
+
+/* land_pool_recut - cut the same region (same address, same length: its
+ * io_uring registration holds) into chunks of @chunk bytes. Only while
+ * every chunk is free: -EBUSY otherwise, and -EINVAL for a @chunk that is
+ * not a multiple of LAND_POOL_CHUNK_MIN or larger than the region. */
+int land_pool_recut(struct land_pool *pool, size_t chunk);
+
+/* land_pool_count - how many chunks the region is cut into. */
+size_t land_pool_count(const struct land_pool *pool);
 void land_pool_free(struct land_pool *pool);
 
 /* land_pool_get - a free chunk, or NULL when all are in use. */
