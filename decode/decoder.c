@@ -37,6 +37,10 @@ struct dec_ctx {
 	char detail[LOG_DEC_DETAIL_MAX + 1];
 	/* a walk's finding, before it is prefixed into @detail */
 	char why[LOG_DEC_DETAIL_MAX + 1];
+	/* the pack plans of the canonical types met so far, the last one
+	 * used first (a registry has a few canonical types) */
+	struct dec_pack_plan **plans;
+	size_t nplans;
 };
 
 int dec_ctx_new(const struct dec_registry *reg, size_t max_message_bytes,
@@ -78,7 +82,37 @@ void dec_ctx_free(struct dec_ctx *ctx)
 		return;
 	arena_free(ctx->arena);
 	free(ctx->pack);
+	while (ctx->nplans)
+		dec_pack_plan_free(ctx->plans[--ctx->nplans]);
+	free(ctx->plans);
 	free(ctx);
+}
+
+/* The pack plan of @desc, made on first use. NULL: out of memory. */
+static const struct dec_pack_plan *plan_for(
+	struct dec_ctx *ctx, const ProtobufCMessageDescriptor *desc)
+{
+	struct dec_pack_plan *plan, **np;
+	size_t i;
+
+	for (i = 0; i < ctx->nplans; i++) {
+		plan = ctx->plans[i];
+		if (dec_pack_plan_desc(plan) == desc) {
+			ctx->plans[i] = ctx->plans[0];
+			ctx->plans[0] = plan;
+			return plan;
+		}
+	}
+	np = realloc(ctx->plans, (ctx->nplans + 1) * sizeof(*np));
+	if (!np)
+		return NULL;
+	ctx->plans = np;
+	if (dec_pack_plan_new(desc, &plan) < 0)
+		return NULL;
+	np[ctx->nplans] = np[0];
+	np[0] = plan;
+	ctx->nplans++;
+	return plan;
 }
 
 size_t dec_ctx_arena_cap(size_t len)
@@ -264,12 +298,16 @@ int dec_out_pack(struct dec_ctx *ctx, struct dec_out *out, void *dst,
 		 size_t room)
 {
 	const struct dec_schema *s = out->schema;
+	const struct dec_pack_plan *plan =
+		plan_for(ctx, out->canon->descriptor);
 	size_t len;
 
+	if (!plan)
+		return -ENOMEM;
 	/* Strings are checked where they go out, in the canonical message;
 	 * unknown fields are left out: the canonical bytes must not depend
 	 * on what this version does not define. */
-	switch (dec_pack(out->canon, dst, room, &len)) {
+	switch (dec_pack(plan, out->canon, dst, room, &len)) {
 	case DEC_PACK_ROOM:
 		return -ENOSPC;
 	case DEC_PACK_BAD:

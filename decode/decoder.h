@@ -100,8 +100,10 @@ int dec_decode_unpacked(struct dec_ctx *ctx, const struct log_rec *raw,
 /* dec_out_pack - the second half: pack the canonical message of a reason-0
  * outcome of dec_decode_unpacked() on @ctx into the @room bytes at @dst -
  * setting body and body_len, the bytes dec_decode() gives - or quarantine
- * it as malformed (a string) or invalid (its validator). Returns 0, or
- * -ENOSPC when @room is too small: call again with more (nothing changed). */
+ * it as malformed (a string) or invalid (its validator). Returns 0,
+ * -ENOSPC when @room is too small: call again with more (nothing changed),
+ * or -ENOMEM (no memory for the pack plan of a canonical type met the
+ * first time). */
 int dec_out_pack(struct dec_ctx *ctx, struct dec_out *out, void *dst,
 		 size_t room);
 

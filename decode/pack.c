@@ -1,16 +1,20 @@
 /* decode/pack.c - see pack.h.
  *
  * Field access follows protobuf-c's layout rules (decode/message.c says
- * them). A length-prefixed message or packed field is written with one
- * byte kept for its length; when the length needs more, the bytes move up,
- * as protobuf-c does: small messages, the common case, never move.
+ * them). A plan holds, per field, what the descriptor says in the form the
+ * walk uses: its kind, how its presence is told, its tag already encoded.
+ * A length-prefixed message or packed field is written with one byte kept
+ * for its length; when the length needs more, the bytes move up, as
+ * protobuf-c does: small messages, the common case, never move.
  */
 #include "decode/pack.h"
 
 #include "common/utf8.h"
 #include "decode/message.h"
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct out {
@@ -49,11 +53,6 @@ static inline size_t varint_size(uint64_t v)
 		n++;
 	}
 	return n;
-}
-
-static inline void tag(struct out *o, uint32_t id, unsigned wire)
-{
-	varint(o, (uint64_t)id << 3 | wire);
 }
 
 static inline uint32_t zigzag32(int32_t v)
@@ -132,98 +131,116 @@ static inline unsigned kind(const ProtobufCFieldDescriptor *f)
 						   : K_UINT64;
 }
 
-/* A scalar's value (no tag), unless @skip_zero and it is zero (a proto3
- * field: left out). Room for VARINT_MAX is there. Returns the wire type
- * written, or -1 when left out. */
-static inline int scalar(struct out *o, unsigned k, const void *v,
-			 bool skip_zero)
+/* How a field's presence is told. */
+enum mode {
+	M_REPEATED, /* a count at the quantifier offset */
+	M_REQUIRED, /* always there */
+	M_ONEOF,    /* the case at the quantifier offset is its id */
+	M_OPTIONAL, /* proto2: a has_ flag, or a pointer other than NULL and
+		       the default */
+	M_PROTO3,   /* no label: left out at zero or empty */
+};
+
+struct plan;
+
+struct plan_field {
+	uint32_t off, qoff; /* member, quantifier */
+	uint32_t id;
+	uint8_t kind, mode;
+	bool packed;	/* repeated scalar, written as one LEN field */
+	uint8_t taglen; /* bytes of tag[]: the tag of one value, with its
+			    wire type (LEN for strings, bytes, messages) */
+	uint8_t tag[5];
+	uint8_t ltaglen; /* packed: the tag of the LEN field */
+	uint8_t ltag[5];
+	const void *default_value; /* strings and messages */
+	const struct plan *sub;	   /* messages */
+};
+
+struct plan {
+	const ProtobufCMessageDescriptor *desc;
+	size_t n;
+	struct plan_field *f;
+};
+
+/* Every message type reachable from the root, each planned once. */
+struct dec_pack_plan {
+	struct plan *p; /* p[0] is the root */
+	size_t n, cap;
+};
+
+static inline bool scalar_zero(unsigned k, const void *v)
 {
 	switch (k) {
-	case K_INT32: {
-		int32_t x = *(const int32_t *)v;
-
-		if (skip_zero && !x)
-			return -1;
-		varint(o, (uint64_t)(int64_t)x);
-		return WIRE_VARINT;
-	}
-	case K_SINT32: {
-		int32_t x = *(const int32_t *)v;
-
-		if (skip_zero && !x)
-			return -1;
-		varint(o, zigzag32(x));
-		return WIRE_VARINT;
-	}
-	case K_UINT32: {
-		uint32_t x = *(const uint32_t *)v;
-
-		if (skip_zero && !x)
-			return -1;
-		varint(o, x);
-		return WIRE_VARINT;
-	}
-	case K_UINT64: {
-		uint64_t x = *(const uint64_t *)v;
-
-		if (skip_zero && !x)
-			return -1;
-		varint(o, x);
-		return WIRE_VARINT;
-	}
-	case K_SINT64: {
-		int64_t x = *(const int64_t *)v;
-
-		if (skip_zero && !x)
-			return -1;
-		varint(o, zigzag64(x));
-		return WIRE_VARINT;
-	}
+	case K_INT32:
+	case K_SINT32:
+	case K_UINT32:
 	case K_FIXED32:
-		if (skip_zero && !*(const uint32_t *)v)
-			return -1;
-		fixed(o, v, 4);
-		return WIRE_32BIT;
-	case K_FLOAT:
-		if (skip_zero && *(const float *)v == 0)
-			return -1;
-		fixed(o, v, 4);
-		return WIRE_32BIT;
+		return !*(const uint32_t *)v;
+	case K_UINT64:
+	case K_SINT64:
 	case K_FIXED64:
-		if (skip_zero && !*(const uint64_t *)v)
-			return -1;
-		fixed(o, v, 8);
-		return WIRE_64BIT;
+		return !*(const uint64_t *)v;
+	case K_FLOAT:
+		return *(const float *)v == 0;
 	case K_DOUBLE:
-		if (skip_zero && *(const double *)v == 0)
-			return -1;
-		fixed(o, v, 8);
-		return WIRE_64BIT;
+		return *(const double *)v == 0;
 	default: /* K_BOOL */
-		if (skip_zero && !*(const protobuf_c_boolean *)v)
-			return -1;
-		*o->p++ = *(const protobuf_c_boolean *)v ? 1 : 0;
-		return WIRE_VARINT;
+		return !*(const protobuf_c_boolean *)v;
 	}
 }
 
-/* A scalar field with its tag, unless left out (see scalar()). The tag is
- * written first and taken back when the value is left out. */
-static inline int scalar_field(struct out *o, const ProtobufCFieldDescriptor *f,
-			       unsigned k, const void *v, bool skip_zero)
+/* A scalar's value (no tag). Room for VARINT_MAX is there. */
+static inline void scalar(struct out *o, unsigned k, const void *v)
 {
-	uint8_t *start = o->p;
-	int wire;
+	switch (k) {
+	case K_INT32:
+		varint(o, (uint64_t)(int64_t) * (const int32_t *)v);
+		break;
+	case K_SINT32:
+		varint(o, zigzag32(*(const int32_t *)v));
+		break;
+	case K_UINT32:
+		varint(o, *(const uint32_t *)v);
+		break;
+	case K_UINT64:
+		varint(o, *(const uint64_t *)v);
+		break;
+	case K_SINT64:
+		varint(o, zigzag64(*(const int64_t *)v));
+		break;
+	case K_FIXED32:
+	case K_FLOAT:
+		fixed(o, v, 4);
+		break;
+	case K_FIXED64:
+	case K_DOUBLE:
+		fixed(o, v, 8);
+		break;
+	default: /* K_BOOL */
+		*o->p++ = *(const protobuf_c_boolean *)v ? 1 : 0;
+		break;
+	}
+}
 
+static inline void put_tag(struct out *o, const uint8_t *tag, unsigned n)
+{
+	if (n == 1) { /* field numbers 1-15 */
+		*o->p++ = tag[0];
+		return;
+	}
+	memcpy(o->p, tag, n);
+	o->p += n;
+}
+
+/* A scalar field: its tag and value. */
+static inline int scalar_field(struct out *o, const struct plan_field *pf,
+			       const void *v)
+{
 	if (left(o) < SCALAR_MAX)
 		return DEC_PACK_ROOM;
-	tag(o, f->id, 0);
-	wire = scalar(o, k, v, skip_zero);
-	if (wire < 0)
-		o->p = start;
-	else
-		*start |= (uint8_t)
-			wire; /* the low bits of the tag's first byte */
+	put_tag(o, pf->tag, pf->taglen);
+	scalar(o, pf->kind, v);
 	return 0;
 }
 
@@ -231,48 +248,53 @@ static inline int scalar_field(struct out *o, const ProtobufCFieldDescriptor *f,
  * where one byte was kept for it. */
 static int close_len(struct out *o, uint8_t *start)
 {
-	size_t n = (size_t)(o->p - start - 1), k = varint_size(n);
-	struct out at = {start, start + k};
+	size_t n = (size_t)(o->p - start - 1), k;
+	struct out at;
 
-	if (k > 1) {
-		if (left(o) < k - 1)
-			return DEC_PACK_ROOM;
-		memmove(start + k, start + 1, n);
-		o->p += k - 1;
+	if (n < 0x80) {
+		*start = (uint8_t)n;
+		return 0;
 	}
+	k = varint_size(n);
+	if (left(o) < k - 1)
+		return DEC_PACK_ROOM;
+	memmove(start + k, start + 1, n);
+	o->p += k - 1;
+	at = (struct out){start, start + k};
 	varint(&at, n);
 	return 0;
 }
 
-static int pack_msg(struct out *o, const ProtobufCMessage *m, unsigned depth);
+static int pack_msg(struct out *o, const struct plan *pl,
+		    const ProtobufCMessage *m, unsigned depth);
 
 /* A string, bytes or message value with its tag: a singular field's, or
  * one element of a repeated field. @v points at it (the member, or the
  * element). */
-static int len_field(struct out *o, const ProtobufCFieldDescriptor *f,
-		     unsigned k, const void *v, unsigned depth)
+static int len_field(struct out *o, const struct plan_field *pf, const void *v,
+		     unsigned depth)
 {
 	const uint8_t *src;
 	uint8_t *start;
 	size_t len = 0;
 	int ret;
 
-	if (k == K_MESSAGE) {
+	if (pf->kind == K_MESSAGE) {
 		const ProtobufCMessage *sub =
 			*(const ProtobufCMessage *const *)v;
 
 		if (left(o) < 5 + 1)
 			return DEC_PACK_ROOM;
-		tag(o, f->id, WIRE_LEN);
+		put_tag(o, pf->tag, pf->taglen);
 		start = o->p++;
 		if (sub) { /* NULL: an empty message, as protobuf-c */
-			ret = pack_msg(o, sub, depth + 1);
+			ret = pack_msg(o, pf->sub, sub, depth + 1);
 			if (ret)
 				return ret;
 		}
 		return close_len(o, start);
 	}
-	if (k == K_STRING) {
+	if (pf->kind == K_STRING) {
 		const char *str = *(const char *const *)v;
 
 		/* NULL: an empty string, as protobuf-c */
@@ -285,30 +307,31 @@ static int len_field(struct out *o, const ProtobufCFieldDescriptor *f,
 	}
 	if (left(o) < 2 * 5 + len)
 		return DEC_PACK_ROOM;
-	tag(o, f->id, WIRE_LEN);
-	varint(o, len);
+	put_tag(o, pf->tag, pf->taglen);
+	if (len < 0x80)
+		*o->p++ = (uint8_t)len;
+	else
+		varint(o, len);
 	if (len)
 		memcpy(o->p, src, len);
 	o->p += len;
 	return 0;
 }
 
-static int pack_repeated(struct out *o, const ProtobufCFieldDescriptor *f,
-			 unsigned k, size_t n, const char *arr, unsigned depth)
+static int pack_repeated(struct out *o, const struct plan_field *pf, size_t n,
+			 const char *arr, unsigned depth)
 {
-	size_t size = elem_size[k], i;
+	size_t size = elem_size[pf->kind], i;
 	uint8_t *start;
 	int ret;
 
 	if (n == 0)
 		return 0;
-	if (k >= K_STRING || !(f->flags & PROTOBUF_C_FIELD_FLAG_PACKED)) {
+	if (!pf->packed) {
 		for (i = 0; i < n; i++) {
-			ret = k >= K_STRING
-				      ? len_field(o, f, k, arr + i * size,
-						  depth)
-				      : scalar_field(o, f, k, arr + i * size,
-						     false);
+			ret = pf->kind >= K_STRING
+				      ? len_field(o, pf, arr + i * size, depth)
+				      : scalar_field(o, pf, arr + i * size);
 			if (ret)
 				return ret;
 		}
@@ -316,83 +339,221 @@ static int pack_repeated(struct out *o, const ProtobufCFieldDescriptor *f,
 	}
 	if (left(o) < 5 + 1)
 		return DEC_PACK_ROOM;
-	tag(o, f->id, WIRE_LEN);
+	put_tag(o, pf->ltag, pf->ltaglen);
 	start = o->p++;
 	for (i = 0; i < n; i++) {
 		if (left(o) < VARINT_MAX)
 			return DEC_PACK_ROOM;
-		scalar(o, k, arr + i * size, false);
+		scalar(o, pf->kind, arr + i * size);
 	}
 	return close_len(o, start);
 }
 
 /* A string or message member that is unset: NULL, or the default. */
-static inline bool unset_ptr(const ProtobufCFieldDescriptor *f, const void *v)
+static inline bool unset_ptr(const struct plan_field *pf, const void *v)
 {
 	const void *ptr = *(const void *const *)v;
 
-	return !ptr || ptr == f->default_value;
+	return !ptr || ptr == pf->default_value;
 }
 
-static int pack_msg(struct out *o, const ProtobufCMessage *m, unsigned depth)
+static int pack_msg(struct out *o, const struct plan *pl,
+		    const ProtobufCMessage *m, unsigned depth)
 {
-	const ProtobufCMessageDescriptor *desc = m->descriptor;
-	const ProtobufCFieldDescriptor *f = desc->fields,
-				       *end = f + desc->n_fields;
+	const struct plan_field *pf = pl->f, *end = pf + pl->n;
 	const char *base = (const char *)m;
 	int ret;
 
 	if (depth == DEC_MSG_DEPTH_MAX)
 		return DEC_PACK_BAD;
-	for (; f < end; f++) {
-		const void *v = base + f->offset;
-		const void *q = base + f->quantifier_offset;
-		unsigned k = kind(f);
-		bool skip_zero = false;
+	for (; pf < end; pf++) {
+		const void *v = base + pf->off;
+		unsigned k = pf->kind;
 
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			ret = pack_repeated(o, f, k, *(const size_t *)q,
+		switch (pf->mode) {
+		case M_REPEATED:
+			ret = pack_repeated(o, pf,
+					    *(const size_t *)(base + pf->qoff),
 					    *(const char *const *)v, depth);
 			if (ret)
 				return ret;
 			continue;
-		}
-		if (f->label == PROTOBUF_C_LABEL_REQUIRED) {
-			/* always there */
-		} else if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-			if (*(const uint32_t *)q != f->id ||
+		case M_REQUIRED:
+			break;
+		case M_ONEOF:
+			if (*(const uint32_t *)(base + pf->qoff) != pf->id ||
 			    ((k == K_STRING || k == K_MESSAGE) &&
-			     unset_ptr(f, v)))
+			     unset_ptr(pf, v)))
 				continue;
-		} else if (f->label == PROTOBUF_C_LABEL_OPTIONAL) {
+			break;
+		case M_OPTIONAL:
 			if (k == K_STRING || k == K_MESSAGE
-				    ? unset_ptr(f, v)
-				    : !*(const protobuf_c_boolean *)q)
+				    ? unset_ptr(pf, v)
+				    : !*(const protobuf_c_boolean *)(base +
+								     pf->qoff))
 				continue;
-		} else if (k < K_STRING) {
-			skip_zero = true; /* proto3: zero is left out */
-		} else if (k == K_STRING) {
-			const char *str = *(const char *const *)v;
+			break;
+		default: /* M_PROTO3: zero and empty are left out */
+			if (k < K_STRING) {
+				if (scalar_zero(k, v))
+					continue;
+			} else if (k == K_STRING) {
+				const char *str = *(const char *const *)v;
 
-			if (!str || !*str)
+				if (!str || !*str)
+					continue;
+			} else if (k == K_BYTES
+					   ? !((const ProtobufCBinaryData *)v)
+						      ->len
+					   : !*(const void *const *)v) {
 				continue;
-		} else if (k == K_BYTES ? !((const ProtobufCBinaryData *)v)->len
-					: !*(const void *const *)v) {
-			continue;
+			}
+			break;
 		}
-		ret = k < K_STRING ? scalar_field(o, f, k, v, skip_zero)
-				   : len_field(o, f, k, v, depth);
+		ret = k < K_STRING ? scalar_field(o, pf, v)
+				   : len_field(o, pf, v, depth);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-int dec_pack(const ProtobufCMessage *msg, uint8_t *dst, size_t room,
-	     size_t *len)
+/* --- plans ---------------------------------------------------------------- */
+
+static unsigned wire_of(unsigned k)
+{
+	switch (k) {
+	case K_FIXED32:
+	case K_FLOAT:
+		return WIRE_32BIT;
+	case K_FIXED64:
+	case K_DOUBLE:
+		return WIRE_64BIT;
+	case K_STRING:
+	case K_BYTES:
+	case K_MESSAGE:
+		return WIRE_LEN;
+	default:
+		return WIRE_VARINT;
+	}
+}
+
+static uint8_t encode_tag(uint8_t tag[5], uint32_t id, unsigned wire)
+{
+	struct out o = {tag, tag + 5};
+
+	varint(&o, (uint64_t)id << 3 | wire);
+	return (uint8_t)(o.p - tag);
+}
+
+/* The plan of @desc in @pp: found, or added (and its message fields'
+ * plans after it). Returns its index, or -ENOMEM. */
+static long plan_of(struct dec_pack_plan *pp,
+		    const ProtobufCMessageDescriptor *desc)
+{
+	struct plan_field *f;
+	size_t i, me;
+	long sub;
+
+	for (i = 0; i < pp->n; i++)
+		if (pp->p[i].desc == desc)
+			return (long)i;
+	if (pp->n == pp->cap) {
+		size_t cap = pp->cap ? pp->cap * 2 : 4;
+		struct plan *np = realloc(pp->p, cap * sizeof(*np));
+
+		if (!np)
+			return -ENOMEM;
+		pp->p = np;
+		pp->cap = cap;
+	}
+	f = calloc(desc->n_fields ? desc->n_fields : 1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	me = pp->n++;
+	pp->p[me] = (struct plan){desc, desc->n_fields, f};
+	for (i = 0; i < desc->n_fields; i++) {
+		const ProtobufCFieldDescriptor *fd = &desc->fields[i];
+		struct plan_field *pf = &f[i];
+
+		pf->off = fd->offset;
+		pf->qoff = fd->quantifier_offset;
+		pf->kind = (uint8_t)kind(fd);
+		pf->default_value = fd->default_value;
+		if (fd->label == PROTOBUF_C_LABEL_REPEATED)
+			pf->mode = M_REPEATED;
+		else if (fd->label == PROTOBUF_C_LABEL_REQUIRED)
+			pf->mode = M_REQUIRED;
+		else if (fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+			pf->mode = M_ONEOF;
+		else if (fd->label == PROTOBUF_C_LABEL_OPTIONAL)
+			pf->mode = M_OPTIONAL;
+		else
+			pf->mode = M_PROTO3;
+		pf->packed = pf->mode == M_REPEATED && pf->kind < K_STRING &&
+			     (fd->flags & PROTOBUF_C_FIELD_FLAG_PACKED);
+		pf->id = fd->id;
+		pf->taglen = encode_tag(pf->tag, fd->id, wire_of(pf->kind));
+		pf->ltaglen = encode_tag(pf->ltag, fd->id, WIRE_LEN);
+		if (pf->kind == K_MESSAGE) {
+			sub = plan_of(pp, fd->descriptor);
+			if (sub < 0)
+				return sub;
+			/* pp->p may have moved: link by index for now */
+			pf->sub = (const struct plan *)(uintptr_t)sub;
+		}
+	}
+	return (long)me;
+}
+
+int dec_pack_plan_new(const ProtobufCMessageDescriptor *desc,
+		      struct dec_pack_plan **out)
+{
+	struct dec_pack_plan *pp = calloc(1, sizeof(*pp));
+	size_t i, j;
+
+	*out = NULL;
+	if (!pp)
+		return -ENOMEM;
+	if (plan_of(pp, desc) < 0) {
+		dec_pack_plan_free(pp);
+		return -ENOMEM;
+	}
+	/* Every plan is in place now: turn indexes into pointers. */
+	for (i = 0; i < pp->n; i++)
+		for (j = 0; j < pp->p[i].n; j++)
+			if (pp->p[i].f[j].kind == K_MESSAGE)
+				pp->p[i].f[j].sub =
+					&pp->p[(uintptr_t)pp->p[i].f[j].sub];
+	*out = pp;
+	return 0;
+}
+
+void dec_pack_plan_free(struct dec_pack_plan *pp)
+{
+	size_t i;
+
+	if (!pp)
+		return;
+	for (i = 0; i < pp->n; i++)
+		free(pp->p[i].f);
+	free(pp->p);
+	free(pp);
+}
+
+const ProtobufCMessageDescriptor *dec_pack_plan_desc(
+	const struct dec_pack_plan *pp)
+{
+	return pp->p[0].desc;
+}
+
+int dec_pack(const struct dec_pack_plan *pp, const ProtobufCMessage *msg,
+	     uint8_t *dst, size_t room, size_t *len)
 {
 	struct out o = {dst, dst + room};
-	int ret = pack_msg(&o, msg, 0);
+	int ret = msg->descriptor == pp->p[0].desc
+			  ? pack_msg(&o, &pp->p[0], msg, 0)
+			  : DEC_PACK_BAD;
 
 	*len = ret ? 0 : (size_t)(o.p - dst);
 	return ret;

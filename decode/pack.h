@@ -27,11 +27,26 @@
 	2 /* a string is not valid UTF-8, or messages nest
 			 * deeper than DEC_MSG_DEPTH_MAX */
 
-/* dec_pack - pack @msg into the @room bytes at @dst and store their count
- * in *@len. Returns 0, DEC_PACK_ROOM or DEC_PACK_BAD (explain it with
- * dec_msg_check_strings()); @msg is not changed, so a pack that ran out of
- * room can be run again. */
-int dec_pack(const ProtobufCMessage *msg, uint8_t *dst, size_t room,
-	     size_t *len);
+/* A message type made ready for dec_pack(): per field, what the walk
+ * needs (kind, presence, the tag encoded), for the type and every type its
+ * fields nest. Built once per canonical message type; read-only after. */
+struct dec_pack_plan;
+
+/* dec_pack_plan_new - the plan of @desc. 0 or -ENOMEM. */
+int dec_pack_plan_new(const ProtobufCMessageDescriptor *desc,
+		      struct dec_pack_plan **out);
+void dec_pack_plan_free(struct dec_pack_plan *plan);
+
+/* dec_pack_plan_desc - the message type @plan was made for. */
+const ProtobufCMessageDescriptor *dec_pack_plan_desc(
+	const struct dec_pack_plan *plan);
+
+/* dec_pack - pack @msg, a message of @plan's type, into the @room bytes at
+ * @dst and store their count in *@len. Returns 0, DEC_PACK_ROOM or
+ * DEC_PACK_BAD (explain it with dec_msg_check_strings(); also for a @msg
+ * of another type); @msg is not changed, so a pack that ran out of room
+ * can be run again. */
+int dec_pack(const struct dec_pack_plan *plan, const ProtobufCMessage *msg,
+	     uint8_t *dst, size_t room, size_t *len);
 
 #endif

@@ -74,6 +74,7 @@ int dec_frame_outcome(struct dec_stage *s, const struct log_rec *raw,
 	};
 	struct log_dec_quarantine q = {0};
 	size_t vlen, flen;
+	int ret;
 	unsigned char *dst, *v;
 
 	if (o->reason == 0) {
@@ -89,10 +90,13 @@ int dec_frame_outcome(struct dec_stage *s, const struct log_rec *raw,
 			dst = frames_room(&s->fo, at + guess);
 			if (!dst)
 				return -ENOMEM;
-			if (dec_out_pack(s->ctx, o, dst + at,
-					 s->fo.cap - s->fo.len - at) == 0)
+			ret = dec_out_pack(s->ctx, o, dst + at,
+					   s->fo.cap - s->fo.len - at);
+			if (ret == 0)
 				break;
-			guess = 2 * (s->fo.cap - s->fo.len); /* -ENOSPC */
+			if (ret != -ENOSPC)
+				return ret;
+			guess = 2 * (s->fo.cap - s->fo.len);
 		}
 		if (o->reason) /* a string or the validator refused it */
 			return dec_frame_outcome(s, raw, o);

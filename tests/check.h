@@ -6,6 +6,8 @@
 #ifndef RZ_TESTS_CHECK_H
 #define RZ_TESTS_CHECK_H
 
+#include "common/err.h" /* CHECK_OK names the error */
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

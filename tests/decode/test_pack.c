@@ -174,6 +174,8 @@ static void fill(struct all *m, struct all *sub, struct all **subs)
 
 /* dec_pack() of @m equals protobuf-c's pack; with any less room it says
  * so and writes nothing past the room. */
+static struct dec_pack_plan *plan;
+
 static void same_as_protobuf_c(const struct all *m)
 {
 	static uint8_t want[1 << 17], got[(1 << 17) + 64];
@@ -182,17 +184,17 @@ static void same_as_protobuf_c(const struct all *m)
 	n = protobuf_c_message_pack(&m->base, want);
 	CHECK(n <= sizeof(want));
 	CHECK_EQ(protobuf_c_message_get_packed_size(&m->base), n);
-	CHECK_EQ(dec_pack(&m->base, got, sizeof(got), &len), 0);
+	CHECK_EQ(dec_pack(plan, &m->base, got, sizeof(got), &len), 0);
 	CHECK_EQ(len, n);
 	CHECK(memcmp(got, want, n) == 0);
 	/* Room is checked for the largest encoding of the field at hand:
 	 * 15 bytes more than the message needs always do. */
-	CHECK_EQ(dec_pack(&m->base, got, n + 15, &len), 0);
+	CHECK_EQ(dec_pack(plan, &m->base, got, n + 15, &len), 0);
 	CHECK(memcmp(got, want, n) == 0);
 	step = n > 4096 ? 61 : 1;
 	for (r = 0; r < n; r += step) {
 		memset(got, 0xee, r + 64);
-		CHECK_EQ(dec_pack(&m->base, got, r, &len), DEC_PACK_ROOM);
+		CHECK_EQ(dec_pack(plan, &m->base, got, r, &len), DEC_PACK_ROOM);
 		for (size_t i = r; i < r + 64; i++)
 			CHECK(got[i] == 0xee);
 	}
@@ -203,6 +205,10 @@ int main(void)
 	static char long_str[20000];
 	struct all top, sub, leaf, *subs[2];
 	size_t len;
+
+	/* One plan for the type, which nests itself. */
+	CHECK_OK(dec_pack_plan_new(&all_desc, &plan));
+	CHECK(dec_pack_plan_desc(plan) == &all_desc);
 
 	/* Three levels: top has sub and two repeated subs, each with a leaf;
 	 * top packs to over 16 KiB, its subs to over 128 bytes. */
@@ -258,8 +264,20 @@ int main(void)
 	fill(&leaf, NULL, NULL);
 	leaf.str = "bad \xff";
 	fill(&sub, &leaf, NULL);
-	CHECK_EQ(dec_pack(&sub.base, (uint8_t[1 << 16]){0}, 1 << 16, &len),
-		 DEC_PACK_BAD);
+	CHECK_EQ(
+		dec_pack(plan, &sub.base, (uint8_t[1 << 16]){0}, 1 << 16, &len),
+		DEC_PACK_BAD);
+	/* A message of another type than the plan's is refused. */
+	{
+		ProtobufCMessageDescriptor other = all_desc;
+
+		leaf.base.descriptor = &other;
+		CHECK_EQ(dec_pack(plan, &leaf.base, (uint8_t[1 << 16]){0},
+				  1 << 16, &len),
+			 DEC_PACK_BAD);
+		leaf.base.descriptor = &all_desc;
+	}
+	dec_pack_plan_free(plan);
 	printf("pack: equal to protobuf-c for every field type and label\n");
 	return 0;
 }

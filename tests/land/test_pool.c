@@ -3,8 +3,6 @@
  * region cut again into chunks of another size only while none is out, at
  * the same address and length (its io_uring registration holds). */
 #include "land/pool.h"
-
-#include "common/err.h"
 #include "tests/check.h"
 
 #include <errno.h>
