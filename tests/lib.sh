@@ -207,9 +207,22 @@ start_pipeline() {
 }
 
 # stop_stage PID: SIGTERM and wait; fails the test on a non-zero exit.
+# A stage that has not exited 60 s after the signal hangs: its threads'
+# stacks are shown (where gdb is installed) and the test fails.
 stop_stage() {
-	local pid=$1 rc
+	local pid=$1 rc i
 	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 600; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		command -v gdb >/dev/null &&
+			timeout 60 gdb -p "$pid" -batch -ex 'thread apply all bt 20' 2>/dev/null |
+			grep -E '^(Thread|#)'
+		kill -9 "$pid" 2>/dev/null
+		fail "stage $pid did not stop within 60 s of SIGTERM"
+	fi
 	wait "$pid"
 	rc=$?
 	[ $rc -eq 0 ] || fail "stage $pid exited $rc on SIGTERM"
