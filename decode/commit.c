@@ -12,6 +12,7 @@
  */
 #include "decode/stage_impl.h"
 
+#include "common/array.h"
 #include "common/diag.h"
 #include "common/err.h"
 #include "common/io.h"
@@ -56,24 +57,6 @@ static int ck_store_all(struct dec_stage *s)
 			return -ENOMEM;
 		ck_store(ce, s->parts[i]);
 	}
-	return 0;
-}
-
-static int grow(void **v, size_t *cap, size_t need, size_t size)
-{
-	void *nv;
-	size_t c;
-
-	if (need <= *cap)
-		return 0;
-	c = *cap ? *cap : 16;
-	while (c < need)
-		c *= 2;
-	nv = realloc(*v, c * size);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = c;
 	return 0;
 }
 
@@ -195,12 +178,12 @@ int dec_commit(struct dec_stage *s)
 		n = log_dir_unsynced(p->out, fds);
 		n += log_dir_unsynced(p->q, fds + n);
 		oe = log_dir_end(p->out);
-		if (grow((void **)&job->fds, &job->capfds,
-			 job->nfds + (size_t)n, sizeof(int)) < 0 ||
-		    grow((void **)&job->ends, &job->capends, job->nends + 1,
-			 sizeof(*job->ends)) < 0 ||
-		    grow((void **)&job->re, &job->capre, job->nre + 1,
-			 sizeof(*job->re)) < 0)
+		if (array_grow((void **)&job->fds, &job->capfds,
+			       job->nfds + (size_t)n, sizeof(int)) < 0 ||
+		    array_grow((void **)&job->ends, &job->capends,
+			       job->nends + 1, sizeof(*job->ends)) < 0 ||
+		    array_grow((void **)&job->re, &job->capre, job->nre + 1,
+			       sizeof(*job->re)) < 0)
 			return -ENOMEM;
 		memcpy(job->fds + job->nfds, fds, (size_t)n * sizeof(int));
 		job->nfds += (size_t)n;
@@ -224,8 +207,8 @@ int dec_commit(struct dec_stage *s)
 	ret = ck_store_all(s);
 	if (ret < 0)
 		return ret;
-	if (grow((void **)&job->ck.e, &job->ck.cap, s->ck.n,
-		 sizeof(*job->ck.e)) < 0)
+	if (array_grow((void **)&job->ck.e, &job->ck.cap, s->ck.n,
+		       sizeof(*job->ck.e)) < 0)
 		return -ENOMEM;
 	memcpy(job->ck.e, s->ck.e, s->ck.n * sizeof(*s->ck.e));
 	job->ck.n = s->ck.n;

@@ -13,6 +13,7 @@
 #include "decode/decoder.h"
 
 #include "common/arena.h"
+#include "common/array.h"
 #include "decode/framing.h"
 #include "decode/message.h"
 #include "decode/pack.h"
@@ -37,10 +38,10 @@ struct dec_ctx {
 	char detail[LOG_DEC_DETAIL_MAX + 1];
 	/* a walk's finding, before it is prefixed into @detail */
 	char why[LOG_DEC_DETAIL_MAX + 1];
-	/* the pack plans of the canonical types met so far, the last one
-	 * used first (a registry has a few canonical types) */
+	/* the pack plans of the canonical types met so far (a registry
+	 * has a few) */
 	struct dec_pack_plan **plans;
-	size_t nplans;
+	size_t nplans, capplans;
 };
 
 int dec_ctx_new(const struct dec_registry *reg, size_t max_message_bytes,
@@ -92,26 +93,17 @@ void dec_ctx_free(struct dec_ctx *ctx)
 static const struct dec_pack_plan *plan_for(
 	struct dec_ctx *ctx, const ProtobufCMessageDescriptor *desc)
 {
-	struct dec_pack_plan *plan, **np;
+	struct dec_pack_plan *plan;
 	size_t i;
 
-	for (i = 0; i < ctx->nplans; i++) {
-		plan = ctx->plans[i];
-		if (dec_pack_plan_desc(plan) == desc) {
-			ctx->plans[i] = ctx->plans[0];
-			ctx->plans[0] = plan;
-			return plan;
-		}
-	}
-	np = realloc(ctx->plans, (ctx->nplans + 1) * sizeof(*np));
-	if (!np)
+	for (i = 0; i < ctx->nplans; i++)
+		if (dec_pack_plan_desc(ctx->plans[i]) == desc)
+			return ctx->plans[i];
+	if (array_grow((void **)&ctx->plans, &ctx->capplans, ctx->nplans + 1,
+		       sizeof(*ctx->plans)) ||
+	    dec_pack_plan_new(desc, &plan) < 0)
 		return NULL;
-	ctx->plans = np;
-	if (dec_pack_plan_new(desc, &plan) < 0)
-		return NULL;
-	np[ctx->nplans] = np[0];
-	np[0] = plan;
-	ctx->nplans++;
+	ctx->plans[ctx->nplans++] = plan;
 	return plan;
 }
 

@@ -9,6 +9,7 @@
  */
 #include "decode/pack.h"
 
+#include "common/array.h"
 #include "common/utf8.h"
 #include "decode/message.h"
 
@@ -165,7 +166,7 @@ struct plan {
 
 /* Every message type reachable from the root, each planned once. */
 struct dec_pack_plan {
-	struct plan *p; /* p[0] is the root */
+	struct plan **p; /* p[0] is the root */
 	size_t n, cap;
 };
 
@@ -446,35 +447,31 @@ static uint8_t encode_tag(uint8_t tag[5], uint32_t id, unsigned wire)
 	return (uint8_t)(o.p - tag);
 }
 
-/* The plan of @desc in @pp: found, or added (and its message fields'
- * plans after it). Returns its index, or -ENOMEM. */
-static long plan_of(struct dec_pack_plan *pp,
-		    const ProtobufCMessageDescriptor *desc)
+/* The plan of @desc in @pp: found, or added (and the plans of its message
+ * fields after it). NULL: out of memory. */
+static const struct plan *plan_of(struct dec_pack_plan *pp,
+				  const ProtobufCMessageDescriptor *desc)
 {
-	struct plan_field *f;
-	size_t i, me;
-	long sub;
+	struct plan *pl;
+	size_t i;
 
 	for (i = 0; i < pp->n; i++)
-		if (pp->p[i].desc == desc)
-			return (long)i;
-	if (pp->n == pp->cap) {
-		size_t cap = pp->cap ? pp->cap * 2 : 4;
-		struct plan *np = realloc(pp->p, cap * sizeof(*np));
-
-		if (!np)
-			return -ENOMEM;
-		pp->p = np;
-		pp->cap = cap;
-	}
-	f = calloc(desc->n_fields ? desc->n_fields : 1, sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	me = pp->n++;
-	pp->p[me] = (struct plan){desc, desc->n_fields, f};
+		if (pp->p[i]->desc == desc)
+			return pp->p[i];
+	if (array_grow((void **)&pp->p, &pp->cap, pp->n + 1, sizeof(*pp->p)))
+		return NULL;
+	pl = calloc(1, sizeof(*pl));
+	if (!pl)
+		return NULL;
+	pp->p[pp->n++] = pl; /* listed first: a type may nest itself */
+	pl->desc = desc;
+	pl->f = calloc(desc->n_fields ? desc->n_fields : 1, sizeof(*pl->f));
+	if (!pl->f)
+		return NULL;
+	pl->n = desc->n_fields;
 	for (i = 0; i < desc->n_fields; i++) {
 		const ProtobufCFieldDescriptor *fd = &desc->fields[i];
-		struct plan_field *pf = &f[i];
+		struct plan_field *pf = &pl->f[i];
 
 		pf->off = fd->offset;
 		pf->qoff = fd->quantifier_offset;
@@ -495,36 +492,25 @@ static long plan_of(struct dec_pack_plan *pp,
 		pf->id = fd->id;
 		pf->taglen = encode_tag(pf->tag, fd->id, wire_of(pf->kind));
 		pf->ltaglen = encode_tag(pf->ltag, fd->id, WIRE_LEN);
-		if (pf->kind == K_MESSAGE) {
-			sub = plan_of(pp, fd->descriptor);
-			if (sub < 0)
-				return sub;
-			/* pp->p may have moved: link by index for now */
-			pf->sub = (const struct plan *)(uintptr_t)sub;
-		}
+		if (pf->kind == K_MESSAGE &&
+		    !(pf->sub = plan_of(pp, fd->descriptor)))
+			return NULL;
 	}
-	return (long)me;
+	return pl;
 }
 
 int dec_pack_plan_new(const ProtobufCMessageDescriptor *desc,
 		      struct dec_pack_plan **out)
 {
 	struct dec_pack_plan *pp = calloc(1, sizeof(*pp));
-	size_t i, j;
 
 	*out = NULL;
 	if (!pp)
 		return -ENOMEM;
-	if (plan_of(pp, desc) < 0) {
+	if (!plan_of(pp, desc)) {
 		dec_pack_plan_free(pp);
 		return -ENOMEM;
 	}
-	/* Every plan is in place now: turn indexes into pointers. */
-	for (i = 0; i < pp->n; i++)
-		for (j = 0; j < pp->p[i].n; j++)
-			if (pp->p[i].f[j].kind == K_MESSAGE)
-				pp->p[i].f[j].sub =
-					&pp->p[(uintptr_t)pp->p[i].f[j].sub];
 	*out = pp;
 	return 0;
 }
@@ -535,8 +521,10 @@ void dec_pack_plan_free(struct dec_pack_plan *pp)
 
 	if (!pp)
 		return;
-	for (i = 0; i < pp->n; i++)
-		free(pp->p[i].f);
+	for (i = 0; i < pp->n; i++) {
+		free(pp->p[i]->f);
+		free(pp->p[i]);
+	}
 	free(pp->p);
 	free(pp);
 }
@@ -544,15 +532,15 @@ void dec_pack_plan_free(struct dec_pack_plan *pp)
 const ProtobufCMessageDescriptor *dec_pack_plan_desc(
 	const struct dec_pack_plan *pp)
 {
-	return pp->p[0].desc;
+	return pp->p[0]->desc;
 }
 
 int dec_pack(const struct dec_pack_plan *pp, const ProtobufCMessage *msg,
 	     uint8_t *dst, size_t room, size_t *len)
 {
 	struct out o = {dst, dst + room};
-	int ret = msg->descriptor == pp->p[0].desc
-			  ? pack_msg(&o, &pp->p[0], msg, 0)
+	int ret = msg->descriptor == pp->p[0]->desc
+			  ? pack_msg(&o, pp->p[0], msg, 0)
 			  : DEC_PACK_BAD;
 
 	*len = ret ? 0 : (size_t)(o.p - dst);
