@@ -208,7 +208,7 @@ start_pipeline() {
 
 # stop_stage PID: SIGTERM and wait; fails the test on a non-zero exit.
 # A stage that has not exited 60 s after the signal hangs: its threads'
-# stacks are shown (where gdb is installed) and the test fails.
+# stacks are shown (gdb: deploy/install-deps installs it) and the test fails.
 stop_stage() {
 	local pid=$1 rc i
 	kill -TERM "$pid" 2>/dev/null
