@@ -209,7 +209,8 @@ rd_kafka_t *land_consumer_new(const struct cfg *cfg, struct land *l)
 		 * commit of an incremental revocation refused with
 		 * ILLEGAL_GENERATION, the partitions' next owner starting
 		 * from an older commit, and 2,585 of 200,000 records in
-		 * both raw zones. */
+		 * both raw zones: librdkafka issue 4059, fixed by its pull
+		 * request 4908, after Debian 12's 2.0.2. */
 		if (strstr(strategy, "cooperative-sticky")) {
 			diag_err(
 				"%s: [kafka] partition.assignment.strategy = "
