@@ -13,7 +13,6 @@
 #include "decode/decoder.h"
 
 #include "common/arena.h"
-#include "common/array.h"
 #include "decode/framing.h"
 #include "decode/message.h"
 #include "decode/pack.h"
@@ -38,10 +37,7 @@ struct dec_ctx {
 	char detail[LOG_DEC_DETAIL_MAX + 1];
 	/* a walk's finding, before it is prefixed into @detail */
 	char why[LOG_DEC_DETAIL_MAX + 1];
-	/* the pack plans of the canonical types met so far (a registry
-	 * has a few) */
-	struct dec_pack_plan **plans;
-	size_t nplans, capplans;
+	struct dec_pack_plans *plans; /* of the canonical types met */
 };
 
 int dec_ctx_new(const struct dec_registry *reg, size_t max_message_bytes,
@@ -67,9 +63,14 @@ int dec_ctx_new(const struct dec_registry *reg, size_t max_message_bytes,
 		goto out_free_arena;
 	}
 	ctx->pack_size = PACK_MIN;
+	ret = dec_pack_plans_new(&ctx->plans);
+	if (ret < 0)
+		goto out_free_pack;
 	*out = ctx;
 	return 0;
 
+out_free_pack:
+	free(ctx->pack);
 out_free_arena:
 	arena_free(ctx->arena);
 out_free_ctx:
@@ -83,28 +84,8 @@ void dec_ctx_free(struct dec_ctx *ctx)
 		return;
 	arena_free(ctx->arena);
 	free(ctx->pack);
-	while (ctx->nplans)
-		dec_pack_plan_free(ctx->plans[--ctx->nplans]);
-	free(ctx->plans);
+	dec_pack_plans_free(ctx->plans);
 	free(ctx);
-}
-
-/* The pack plan of @desc, made on first use. NULL: out of memory. */
-static const struct dec_pack_plan *plan_for(
-	struct dec_ctx *ctx, const ProtobufCMessageDescriptor *desc)
-{
-	struct dec_pack_plan *plan;
-	size_t i;
-
-	for (i = 0; i < ctx->nplans; i++)
-		if (dec_pack_plan_desc(ctx->plans[i]) == desc)
-			return ctx->plans[i];
-	if (array_grow((void **)&ctx->plans, &ctx->capplans, ctx->nplans + 1,
-		       sizeof(*ctx->plans)) ||
-	    dec_pack_plan_new(desc, &plan) < 0)
-		return NULL;
-	ctx->plans[ctx->nplans++] = plan;
-	return plan;
 }
 
 size_t dec_ctx_arena_cap(size_t len)
@@ -291,7 +272,7 @@ int dec_out_pack(struct dec_ctx *ctx, struct dec_out *out, void *dst,
 {
 	const struct dec_schema *s = out->schema;
 	const struct dec_pack_plan *plan =
-		plan_for(ctx, out->canon->descriptor);
+		dec_pack_plan_of(ctx->plans, out->canon->descriptor);
 	size_t len;
 
 	if (!plan)

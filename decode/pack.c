@@ -142,7 +142,7 @@ enum mode {
 	M_PROTO3,   /* no label: left out at zero or empty */
 };
 
-struct plan;
+struct dec_pack_plan;
 
 struct plan_field {
 	uint32_t off, qoff; /* member, quantifier */
@@ -154,19 +154,20 @@ struct plan_field {
 	uint8_t tag[5];
 	uint8_t ltaglen; /* packed: the tag of the LEN field */
 	uint8_t ltag[5];
-	const void *default_value; /* strings and messages */
-	const struct plan *sub;	   /* messages */
+	const void *default_value;	 /* strings and messages */
+	const struct dec_pack_plan *sub; /* messages */
 };
 
-struct plan {
+struct dec_pack_plan {
 	const ProtobufCMessageDescriptor *desc;
 	size_t n;
 	struct plan_field *f;
 };
 
-/* Every message type reachable from the root, each planned once. */
-struct dec_pack_plan {
-	struct plan **p; /* p[0] is the root */
+/* The message types planned so far, each once: those asked for and
+ * every type their fields nest. */
+struct dec_pack_plans {
+	struct dec_pack_plan **p;
 	size_t n, cap;
 };
 
@@ -266,7 +267,7 @@ static int close_len(struct out *o, uint8_t *start)
 	return 0;
 }
 
-static int pack_msg(struct out *o, const struct plan *pl,
+static int pack_msg(struct out *o, const struct dec_pack_plan *pl,
 		    const ProtobufCMessage *m, unsigned depth);
 
 /* A string, bytes or message value with its tag: a singular field's, or
@@ -358,7 +359,7 @@ static inline bool unset_ptr(const struct plan_field *pf, const void *v)
 	return !ptr || ptr == pf->default_value;
 }
 
-static int pack_msg(struct out *o, const struct plan *pl,
+static int pack_msg(struct out *o, const struct dec_pack_plan *pl,
 		    const ProtobufCMessage *m, unsigned depth)
 {
 	const struct plan_field *pf = pl->f, *end = pf + pl->n;
@@ -447,17 +448,29 @@ static uint8_t encode_tag(uint8_t tag[5], uint32_t id, unsigned wire)
 	return (uint8_t)(o.p - tag);
 }
 
-/* The plan of @desc in @pp: found, or added (and the plans of its message
- * fields after it). NULL: out of memory. */
-static const struct plan *plan_of(struct dec_pack_plan *pp,
-				  const ProtobufCMessageDescriptor *desc)
+static inline const struct dec_pack_plan *find(
+	const struct dec_pack_plans *pp, const ProtobufCMessageDescriptor *desc)
 {
-	struct plan *pl;
 	size_t i;
 
 	for (i = 0; i < pp->n; i++)
 		if (pp->p[i]->desc == desc)
 			return pp->p[i];
+	return NULL;
+}
+
+/* The plan of @desc in @pp: found, or added (and the plans of its message
+ * fields after it). NULL: out of memory, with a partial plan left listed:
+ * dec_pack_plan_of() takes it out again. */
+static const struct dec_pack_plan *plan_of(
+	struct dec_pack_plans *pp, const ProtobufCMessageDescriptor *desc)
+{
+	const struct dec_pack_plan *found = find(pp, desc);
+	struct dec_pack_plan *pl;
+	size_t i;
+
+	if (found)
+		return found;
 	if (array_grow((void **)&pp->p, &pp->cap, pp->n + 1, sizeof(*pp->p)))
 		return NULL;
 	pl = calloc(1, sizeof(*pl));
@@ -499,49 +512,50 @@ static const struct plan *plan_of(struct dec_pack_plan *pp,
 	return pl;
 }
 
-int dec_pack_plan_new(const ProtobufCMessageDescriptor *desc,
-		      struct dec_pack_plan **out)
+static void plan_free(struct dec_pack_plan *pl)
 {
-	struct dec_pack_plan *pp = calloc(1, sizeof(*pp));
-
-	*out = NULL;
-	if (!pp)
-		return -ENOMEM;
-	if (!plan_of(pp, desc)) {
-		dec_pack_plan_free(pp);
-		return -ENOMEM;
-	}
-	*out = pp;
-	return 0;
+	free(pl->f);
+	free(pl);
 }
 
-void dec_pack_plan_free(struct dec_pack_plan *pp)
+int dec_pack_plans_new(struct dec_pack_plans **out)
 {
-	size_t i;
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : -ENOMEM;
+}
 
+void dec_pack_plans_free(struct dec_pack_plans *pp)
+{
 	if (!pp)
 		return;
-	for (i = 0; i < pp->n; i++) {
-		free(pp->p[i]->f);
-		free(pp->p[i]);
-	}
+	while (pp->n)
+		plan_free(pp->p[--pp->n]);
 	free(pp->p);
 	free(pp);
 }
 
-const ProtobufCMessageDescriptor *dec_pack_plan_desc(
-	const struct dec_pack_plan *pp)
+const struct dec_pack_plan *dec_pack_plan_of(
+	struct dec_pack_plans *pp, const ProtobufCMessageDescriptor *desc)
 {
-	return pp->p[0]->desc;
+	const struct dec_pack_plan *pl = find(pp, desc);
+	size_t n = pp->n;
+
+	if (pl) /* every record but a type's first */
+		return pl;
+	pl = plan_of(pp, desc);
+	/* A plan left half made would pack its type wrong for good. */
+	if (!pl)
+		while (pp->n > n)
+			plan_free(pp->p[--pp->n]);
+	return pl;
 }
 
-int dec_pack(const struct dec_pack_plan *pp, const ProtobufCMessage *msg,
+int dec_pack(const struct dec_pack_plan *pl, const ProtobufCMessage *msg,
 	     uint8_t *dst, size_t room, size_t *len)
 {
 	struct out o = {dst, dst + room};
-	int ret = msg->descriptor == pp->p[0]->desc
-			  ? pack_msg(&o, pp->p[0], msg, 0)
-			  : DEC_PACK_BAD;
+	int ret = msg->descriptor == pl->desc ? pack_msg(&o, pl, msg, 0)
+					      : DEC_PACK_BAD;
 
 	*len = ret ? 0 : (size_t)(o.p - dst);
 	return ret;

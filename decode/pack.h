@@ -28,18 +28,22 @@
 			 * deeper than DEC_MSG_DEPTH_MAX */
 
 /* A message type made ready for dec_pack(): per field, what the walk
- * needs (kind, presence, the tag encoded), for the type and every type its
- * fields nest. Built once per canonical message type; read-only after. */
+ * needs (kind, presence, the tag encoded). Read-only once made. */
 struct dec_pack_plan;
 
-/* dec_pack_plan_new - the plan of @desc. 0 or -ENOMEM. */
-int dec_pack_plan_new(const ProtobufCMessageDescriptor *desc,
-		      struct dec_pack_plan **out);
-void dec_pack_plan_free(struct dec_pack_plan *plan);
+/* The plans made so far, each type's once: a decoding context keeps one
+ * set for the few canonical types of its registry. */
+struct dec_pack_plans;
 
-/* dec_pack_plan_desc - the message type @plan was made for. */
-const ProtobufCMessageDescriptor *dec_pack_plan_desc(
-	const struct dec_pack_plan *plan);
+/* dec_pack_plans_new - an empty set. 0 or -ENOMEM. */
+int dec_pack_plans_new(struct dec_pack_plans **out);
+void dec_pack_plans_free(struct dec_pack_plans *pp);
+
+/* dec_pack_plan_of - the plan of @desc in @pp, made the first time it is
+ * asked for (with the plans of the types its fields nest). NULL: out of
+ * memory (nothing is kept of it: ask again later). */
+const struct dec_pack_plan *dec_pack_plan_of(
+	struct dec_pack_plans *pp, const ProtobufCMessageDescriptor *desc);
 
 /* dec_pack - pack @msg, a message of @plan's type, into the @room bytes at
  * @dst and store their count in *@len. Returns 0, DEC_PACK_ROOM or

@@ -174,7 +174,7 @@ static void fill(struct all *m, struct all *sub, struct all **subs)
 
 /* dec_pack() of @m equals protobuf-c's pack; with any less room it says
  * so and writes nothing past the room. */
-static struct dec_pack_plan *plan;
+static const struct dec_pack_plan *plan;
 
 static void same_as_protobuf_c(const struct all *m)
 {
@@ -203,12 +203,15 @@ static void same_as_protobuf_c(const struct all *m)
 int main(void)
 {
 	static char long_str[20000];
+	struct dec_pack_plans *plans;
 	struct all top, sub, leaf, *subs[2];
 	size_t len;
 
-	/* One plan for the type, which nests itself. */
-	CHECK_OK(dec_pack_plan_new(&all_desc, &plan));
-	CHECK(dec_pack_plan_desc(plan) == &all_desc);
+	/* One plan for the type, which nests itself, made once. */
+	CHECK_OK(dec_pack_plans_new(&plans));
+	plan = dec_pack_plan_of(plans, &all_desc);
+	CHECK(plan != NULL);
+	CHECK(dec_pack_plan_of(plans, &all_desc) == plan);
 
 	/* Three levels: top has sub and two repeated subs, each with a leaf;
 	 * top packs to over 16 KiB, its subs to over 128 bytes. */
@@ -277,7 +280,7 @@ int main(void)
 			 DEC_PACK_BAD);
 		leaf.base.descriptor = &all_desc;
 	}
-	dec_pack_plan_free(plan);
+	dec_pack_plans_free(plans);
 	printf("pack: equal to protobuf-c for every field type and label\n");
 	return 0;
 }
