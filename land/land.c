@@ -965,7 +965,7 @@ static int fit_chunks(struct land *l)
 		n += l->parts[i]->assigned != 0;
 	if (n == 0)
 		return 0; /* nothing to land: the next assignment decides */
-	bytes = land_pool_count(l->pool) * land_pool_chunk_size(l->pool);
+	land_pool_region(l->pool, &bytes);
 	while (want > LAND_POOL_CHUNK_MIN && want * 2 * n > bytes)
 		want /= 2;
 	if (want == land_pool_chunk_size(l->pool))
