@@ -159,11 +159,12 @@ static int validate(int fd, uint32_t capacity, const char *name,
 
 	if (fstat(fd, st) < 0)
 		return -errno;
-	if (st->st_uid != geteuid() || (st->st_mode & 077)) {
+	if (st->st_uid != geteuid() || (st->st_mode & (S_IRWXG | S_IRWXO))) {
 		diag_err("shared memory %s: owned by uid %u with mode %04o; "
 			 "refusing it (expected uid %u, mode 0600)",
 			 name, (unsigned)st->st_uid,
-			 (unsigned)(st->st_mode & 07777), (unsigned)geteuid());
+			 (unsigned)(st->st_mode & ALLPERMS),
+			 (unsigned)geteuid());
 		return -EPERM;
 	}
 	if ((size_t)st->st_size < SHM_RING_HDR_SIZE)

@@ -71,10 +71,10 @@ static int prepare_file(const char *path)
 		diag_err("%s: not a regular file", path);
 		return -EINVAL;
 	}
-	if (sb.st_mode & 077)
+	if (sb.st_mode & (S_IRWXG | S_IRWXO))
 		diag_warn("%s: mode %04o lets other users read the database "
 			  "(chmod 600 it)",
-			  path, (unsigned)(sb.st_mode & 07777));
+			  path, (unsigned)(sb.st_mode & ALLPERMS));
 	return 0;
 }
 

@@ -71,7 +71,7 @@ int main(void)
 	CHECK_OK(shm_ring_open(name, 64, SHM_RING_CONSUMER, &c));
 	snprintf(path, sizeof(path), "/dev/shm%s", name);
 	CHECK(lstat(path, &st) == 0);
-	CHECK_EQ(st.st_mode & 07777, 0600);
+	CHECK_EQ(st.st_mode & ALLPERMS, S_IRUSR | S_IWUSR);
 	CHECK_EQ(st.st_uid, geteuid());
 
 	/* Order across many wraparounds, in uneven batches. */

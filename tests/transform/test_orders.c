@@ -593,7 +593,8 @@ int main(void)
 
 	phase1();
 	CHECK_OK(xt_run(conf, NULL, 0));
-	CHECK(stat(db, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+	CHECK(stat(db, &sb) == 0 &&
+	      (sb.st_mode & ACCESSPERMS) == (S_IRUSR | S_IWUSR));
 	check_model(db);
 	check_literal(db, 1);
 	/* nothing new: a second run changes nothing */
