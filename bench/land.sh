@@ -6,9 +6,16 @@
 # 200-byte values once (bench_preload), reads them once unmeasured (a warm
 # broker: the JVM's JIT, caches), then runs ROUNDS rounds, each one
 # running in turn:
-#   bare  bench_consume: land's librdkafka settings for throughput (its
-#         large prefetch, [land] memory_bytes = 0) and batch loop, with
-#         the records counted and discarded; a fresh consumer group
+#   bare  bench_consume: the same consumer settings as land (every
+#         librdkafka setting land runs with, read from rawzone-land
+#         --kafka-settings under the run's config: its tuned defaults and
+#         what [land] memory_bytes, 128M by default, derives) and land's
+#         batch loop, with the records counted and discarded; a fresh
+#         consumer group. The target land / bare is against this one.
+#   bare_unbounded  the same with land's settings for throughput and no
+#         memory bound ([land] memory_bytes = 0: a 256 MiB prefetch, 4
+#         MiB fetches per partition): what librdkafka gives with all the
+#         memory it wants, reported beside the target
 #   kcat  kcat -C -e -o beginning -q, to a file in the work directory (on
 #         the disk land writes to), deleted afterwards
 #   land  rawzone-land with its default config (fsync on), a fresh data_dir
@@ -146,9 +153,9 @@ for k in "${kinds[@]}"; do
 		((rc == 0)) || { say "real Kafka not available here: use -k mock"; exit "$rc"; }
 	fi
 done
-# bench_consume copies land's settings for throughput (those of [land]
-# memory_bytes = 0: the bare consumer gets the large prefetch, whatever
-# bound land runs under): refuse to compare if they drifted.
+# bench_consume's own defaults are land's settings for throughput (those
+# of [land] memory_bytes = 0), which bare_unbounded runs with: refuse to
+# compare if they drifted. (bare takes land's settings from land itself.)
 if ! diff <("$BIN/rawzone-land" --help | grep -E '^  [a-z.]+ = ' |
 	grep -vE '^  (group\.instance\.id|client\.id) ' |
 	sed 's/ (with \[land\] memory_bytes = 0)$//') \
@@ -309,20 +316,25 @@ stop_broker() { # $1 = kind
 	fi
 }
 
-run_bare() { # $1 = kind
-	local out xargs=()
-	for x in "${XS[@]}"; do xargs+=(-X "$x"); done
+run_bare() { # $1 = kind, $2 = bare (land's settings, the default) or bare_unbounded
+	local out xargs=() who=${2:-bare}
+	if [[ $who == bare ]]; then
+		xargs=("${LAND_XS[@]}")
+	else
+		for x in "${XS[@]}"; do xargs+=(-X "$x"); done
+	fi
 	sample_start
 	out=$("$BBIN/bench_consume" -b "$bs" -t "$TOPIC" -n "$RECORDS" \
-		-g "$tag-bare-$1-$round-$attempt" -T "$RUN_TIMEOUT" "${xargs[@]}" \
+		-g "$tag-$who-$1-$round-$attempt" -T "$RUN_TIMEOUT" "${xargs[@]}" \
 		2>"$work/bare.err") || { cat "$work/bare.err" >&2; die "$1: bench_consume failed"; }
 	sample_end
 	[[ $(kv "$out" records) == "$RECORDS" &&
 		$(kv "$out" bytes) == $((RECORDS * VALUE_BYTES)) ]] ||
 		die "$1: bench_consume: unexpected result: $out"
-	note "$1" bare "$(kv "$out" seconds)" "$(kv "$out" cpu_s)" "$(kv "$out" maxrss_kib)" \
+	note "$1" "$who" "$(kv "$out" seconds)" "$(kv "$out" cpu_s)" "$(kv "$out" maxrss_kib)" \
 		"$(kv "$out" first_s)"
 }
+run_bare_unbounded() { run_bare "$1" bare_unbounded; }
 
 run_kcat() { # $1 = kind
 	local f=$work/kcat.out t size
@@ -341,22 +353,50 @@ run_kcat() { # $1 = kind
 	note "$1" kcat "${t[0]}" "$(awk -v u="${t[1]}" -v s="${t[2]}" 'BEGIN { print u + s }')" "${t[3]}" 0
 }
 
-run_land() { # $1 = kind
-	local inst="$tag-$1-$round-$attempt" d=$work/land-$1-$round out t0 t1 rc=0 last first xargs=()
-	mkdir -p "$d"
-	cat >"$d/rawzone.conf" <<-EOF
+land_conf() { # $1 = kind, $2 = instance, $3 = its directory; prints it
+	cat <<-EOF
 		# bench/land.sh: land's defaults (fsync on) but for what a run needs
 		[pipeline]
-		instance = $inst
-		data_dir = $d/data
+		instance = $2
+		data_dir = $3/data
 		[kafka]
 		bootstrap.servers = $bs
-		group.id = $inst-land
+		group.id = $2-land
 		[land]
 		topics = $TOPIC
 	EOF
 	# The mock does not support static membership.
-	[[ $1 == mock ]] && printf 'static_membership = false\n' >>"$d/rawzone.conf"
+	[[ $1 == mock ]] && printf 'static_membership = false\n'
+	return 0
+}
+
+# LAND_XS: -X KEY=VALUE for bench_consume, for every librdkafka setting
+# land consumes with on broker $1 (rawzone-land --kafka-settings: its
+# defaults, what [land] memory_bytes derives, -X and -L), but for the
+# group, the client's names and what bench_consume sets itself.
+land_settings() { # $1 = kind
+	local line xargs=()
+	LAND_XS=()
+	land_conf "$1" "$tag-settings" "$work/settings" >"$work/settings.conf"
+	for x in "${XS[@]}"; do xargs+=(-X "kafka.$x"); done
+	for x in "${LS[@]}"; do xargs+=(-X "$x"); done
+	"$BIN/rawzone-land" -c "$work/settings.conf" "${xargs[@]}" --kafka-settings \
+		>"$work/settings.out" 2>"$work/settings.err" ||
+		{ cat "$work/settings.err" >&2; die "rawzone-land --kafka-settings failed"; }
+	while IFS= read -r line; do
+		case ${line%%=*} in
+		bootstrap.servers | group.id | group.instance.id | client.id | \
+			enable.auto.commit | enable.auto.offset.store) ;;
+		*) LAND_XS+=(-X "$line") ;;
+		esac
+	done <"$work/settings.out"
+	say "$1: bare consumes with land's settings:$(printf ' %s' "${LAND_XS[@]}" | sed 's/ -X / /g')"
+}
+
+run_land() { # $1 = kind
+	local inst="$tag-$1-$round-$attempt" d=$work/land-$1-$round out t0 t1 rc=0 last first xargs=()
+	mkdir -p "$d"
+	land_conf "$1" "$inst" "$d" >"$d/rawzone.conf"
 	for x in "${XS[@]}"; do xargs+=(-X "kafka.$x"); done
 	for x in "${LS[@]}"; do xargs+=(-X "$x"); done
 	sample_start
@@ -402,6 +442,7 @@ say "$RECORDS records x $VALUE_BYTES B, $ROUNDS round(s), brokers: ${kinds[*]}"
 for kind in "${kinds[@]}"; do
 	start_broker "$kind"
 	say "$kind: broker at $bs, topic $TOPIC with $parts partitions"
+	land_settings "$kind"
 	out=$("$BBIN/bench_preload" -b "$bs" -t "$TOPIC" -n "$RECORDS" \
 		-s "$VALUE_BYTES" -T "$RUN_TIMEOUT" 2>"$work/preload.err") ||
 		{ cat "$work/preload.err" >&2; die "$kind: preload failed"; }
@@ -413,7 +454,7 @@ for kind in "${kinds[@]}"; do
 		-T "$RUN_TIMEOUT" >/dev/null 2>"$work/warmup.err" ||
 		{ cat "$work/warmup.err" >&2; die "$kind: warm-up read failed"; }
 	for ((round = 1; round <= ROUNDS; round++)); do
-		for who in bare kcat land; do
+		for who in bare bare_unbounded kcat land; do
 			attempt=0
 			while :; do
 				retry=0
@@ -445,7 +486,7 @@ echo "| broker | consumer | records/s | MB/s | wall s | CPU s | peak RSS MiB | b
 echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 declare -A MED
 for kind in "${kinds[@]}"; do
-	for who in bare kcat land; do
+	for who in bare bare_unbounded kcat land; do
 		k=$kind.$who
 		# shellcheck disable=SC2086 # word splitting wanted
 		{
@@ -465,17 +506,18 @@ for kind in "${kinds[@]}"; do
 	done
 done
 echo
-echo "| broker | measured | land / bare | target >= 0.9 | land / kcat | target >= 1.5 | land epochs |"
-echo "| --- | --- | ---: | --- | ---: | --- | --- |"
+echo "| broker | measured | land / bare | target >= 0.9 | land / kcat | target >= 1.5 | land / bare_unbounded | land epochs |"
+echo "| --- | --- | ---: | --- | ---: | --- | ---: | --- |"
 for kind in "${kinds[@]}"; do
 	for m in rate srate; do
 		rb=$(awk -v a="${MED[$kind.land.$m]}" -v b="${MED[$kind.bare.$m]}" 'BEGIN { printf "%.2f", a / b }')
 		rk=$(awk -v a="${MED[$kind.land.$m]}" -v b="${MED[$kind.kcat.$m]}" 'BEGIN { printf "%.2f", a / b }')
-		printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$(desc "$kind")" \
+		ru=$(awk -v a="${MED[$kind.land.$m]}" -v b="${MED[$kind.bare_unbounded.$m]}" 'BEGIN { printf "%.2f", a / b }')
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(desc "$kind")" \
 			"$([[ $m == rate ]] && echo "whole run" || echo "from the first record")" \
 			"$rb" "$(awk -v r="$rb" 'BEGIN { print (r >= 0.9) ? "met" : "MISSED" }')" \
 			"$rk" "$(awk -v r="$rk" 'BEGIN { print (r >= 1.5) ? "met" : "MISSED" }')" \
-			"${EPOCHS[$kind]% }"
+			"$ru" "${EPOCHS[$kind]% }"
 	done
 done
 if ((noisy)); then

@@ -24,6 +24,7 @@ int stage_begin(struct stage_args *a, int argc, char **argv)
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"once", no_argument, NULL, 'o'},
+		{"kafka-settings", no_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -44,6 +45,7 @@ int stage_begin(struct stage_args *a, int argc, char **argv)
 
 	a->cfg = NULL;
 	a->once = false;
+	a->settings = false;
 	a->lock_fd = -1;
 	while ((opt = getopt_long(argc, argv, "c:X:h", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -64,6 +66,14 @@ int stage_begin(struct stage_args *a, int argc, char **argv)
 			}
 			a->once = true;
 			break;
+		case 'k':
+			if (!a->has_settings) {
+				cfg_overrides_free(&ov);
+				a->usage(stderr);
+				return 2;
+			}
+			a->settings = true;
+			break;
 		case 'h':
 			cfg_overrides_free(&ov);
 			a->usage(stdout);
@@ -83,6 +93,8 @@ int stage_begin(struct stage_args *a, int argc, char **argv)
 	cfg_overrides_free(&ov);
 	if (ret < 0)
 		return 2;
+	if (a->settings)
+		return -1;
 
 	ret = io_mkdir_p(a->cfg->data_dir, 0750);
 	if (ret < 0) {

@@ -1,6 +1,6 @@
 /* common/stage.h - what every stage process does before its work: stop
  * signals handled first of all, the command line (-c CONF, -X overrides,
- * --once where the stage has it, --help), the config, the data directory
+ * --once and --kafka-settings where the stage has them, --help), the config, the data directory
  * and the stage lock - each failure with its message and exit code.
  */
 #ifndef RZ_COMMON_STAGE_H
@@ -16,12 +16,15 @@
 extern volatile sig_atomic_t stage_stop;
 
 struct stage_args {
-	const char *name; /* "land": rawzone-land, <data_dir>/land.lock */
-	bool has_once;	  /* the stage takes --once */
+	const char *name;  /* "land": rawzone-land, <data_dir>/land.lock */
+	bool has_once;	   /* the stage takes --once */
+	bool has_settings; /* the stage takes --kafka-settings */
 	void (*usage)(FILE *out); /* its --help text */
 	/* filled in by stage_begin() */
 	struct cfg *cfg;
 	bool once;
+	bool settings; /* --kafka-settings: the config is loaded, nothing
+			* else is done (no data directory, no lock) */
 	int lock_fd;
 };
 

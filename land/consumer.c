@@ -5,6 +5,7 @@
 #include "common/diag.h"
 #include "land/memory.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,14 +141,15 @@ static int set(rd_kafka_conf_t *conf, const char *key, const char *value,
 	return 0;
 }
 
-rd_kafka_t *land_consumer_new(const struct cfg *cfg, struct land *l)
+/* The configuration land consumes with: its tuned defaults, then what
+ * [land] memory_bytes derives, static membership and client.id, then
+ * [kafka], then what land requires. NULL after saying why, naming the
+ * key at fault. */
+static rd_kafka_conf_t *conf_new(const struct cfg *cfg)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	rd_kafka_topic_partition_list_t *topics;
-	rd_kafka_resp_err_t err;
-	char errstr[512], client_id[128];
+	char client_id[128];
 	struct land_setting mem[LAND_MEMORY_KAFKA];
-	rd_kafka_t *rk;
 	size_t i, j, n;
 
 	for (i = 0; i < sizeof(tuned) / sizeof(tuned[0]); i++)
@@ -223,6 +225,24 @@ rd_kafka_t *land_consumer_new(const struct cfg *cfg, struct land *l)
 			goto out_conf;
 		}
 	}
+	return conf;
+
+out_conf:
+	rd_kafka_conf_destroy(conf);
+	return NULL;
+}
+
+rd_kafka_t *land_consumer_new(const struct cfg *cfg, struct land *l)
+{
+	rd_kafka_conf_t *conf = conf_new(cfg);
+	rd_kafka_topic_partition_list_t *topics;
+	rd_kafka_resp_err_t err;
+	char errstr[512];
+	rd_kafka_t *rk;
+	size_t i;
+
+	if (!conf)
+		return NULL;
 	rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
 	rd_kafka_conf_set_error_cb(conf, error_cb);
 	rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
@@ -232,9 +252,10 @@ rd_kafka_t *land_consumer_new(const struct cfg *cfg, struct land *l)
 	rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
 	if (!rk) {
 		diag_err("cannot create the Kafka consumer: %s", errstr);
-		goto out_conf;
+		rd_kafka_conf_destroy(conf);
+		return NULL;
 	}
-	conf = NULL; /* owned by rk now */
+	/* conf is owned by rk now */
 	rd_kafka_poll_set_consumer(rk);
 
 	topics = rd_kafka_topic_partition_list_new((int)cfg->nland_topics);
@@ -250,9 +271,71 @@ rd_kafka_t *land_consumer_new(const struct cfg *cfg, struct land *l)
 		return NULL;
 	}
 	return rk;
+}
 
-out_conf:
-	if (conf)
+/* Values that are credentials: shown as hidden, never printed. */
+static bool secret(const char *key)
+{
+	return strstr(key, "password") || strstr(key, "secret") ||
+	       strstr(key, "ssl.key") || strstr(key, "sasl.oauthbearer") ||
+	       strstr(key, "jaas");
+}
+
+static bool listed(const char *const *keys, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(keys[i], key) == 0)
+			return true;
+	return false;
+}
+
+int land_consumer_print_settings(const struct cfg *cfg)
+{
+	enum {
+		NTUNED = sizeof(tuned) / sizeof(tuned[0]),
+		NREQUIRED = sizeof(required) / sizeof(required[0])
+	};
+	rd_kafka_conf_t *conf = conf_new(cfg);
+	const char **keys;
+	char value[1024];
+	size_t n = 0, i, size;
+	int ret = 0;
+
+	if (!conf)
+		return -1;
+	keys = calloc(NTUNED + cfg->nkafka + NREQUIRED + 2, sizeof(*keys));
+	if (!keys) {
 		rd_kafka_conf_destroy(conf);
-	return NULL;
+		diag_err("out of memory");
+		return -1;
+	}
+	/* Every key land sets, in the order it sets them, each once. */
+	for (i = 0; i < NTUNED; i++)
+		keys[n++] = tuned[i][0];
+	if (cfg->land_static_membership)
+		keys[n++] = "group.instance.id";
+	keys[n++] = "client.id";
+	for (i = 0; i < cfg->nkafka; i++)
+		if (!listed(keys, n, cfg->kafka[i].key))
+			keys[n++] = cfg->kafka[i].key;
+	for (i = 0; i < NREQUIRED; i++)
+		if (!listed(keys, n, required[i][0]))
+			keys[n++] = required[i][0];
+	for (i = 0; i < n; i++) {
+		size = sizeof(value);
+		if (rd_kafka_conf_get(conf, keys[i], value, &size) !=
+		    RD_KAFKA_CONF_OK) {
+			diag_err("cannot read back the librdkafka setting %s",
+				 keys[i]);
+			ret = -1;
+			break;
+		}
+		printf("%s=%s\n", keys[i],
+		       secret(keys[i]) ? "(hidden)" : value);
+	}
+	free(keys);
+	rd_kafka_conf_destroy(conf);
+	return ret;
 }

@@ -19,6 +19,12 @@
  * (naming the [kafka] key at fault). */
 rd_kafka_t *land_consumer_new(const struct cfg *cfg, struct land *l);
 
+/* land_consumer_print_settings - print, one KEY=VALUE a line, every
+ * librdkafka setting land would consume with under @cfg (its defaults as
+ * [land] memory_bytes and [kafka] leave them); credentials are printed as
+ * "(hidden)". Returns 0, or -1 after saying why. */
+int land_consumer_print_settings(const struct cfg *cfg);
+
 /* land_consumer_print_defaults - the tuned defaults, for --help. */
 void land_consumer_print_defaults(void);
 

@@ -33,6 +33,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: rawzone-land -c CONF [-X SECTION.KEY=VALUE ...]\n"
+		"       rawzone-land -c CONF [-X ...] --kafka-settings\n"
 		"\n"
 		"Consumes the topics of [land] topics in the consumer group "
 		"[kafka] group.id and\n"
@@ -47,6 +48,12 @@ static void usage(FILE *out)
 		"  -c, --config CONF    the rawzone.conf to read (required)\n"
 		"  -X SECTION.KEY=VALUE override one config value "
 		"(repeatable)\n"
+		"  --kafka-settings     print every librdkafka setting land "
+		"would consume with\n"
+		"                       under CONF (KEY=VALUE a line, "
+		"credentials hidden) and exit;\n"
+		"                       it takes no lock and may run beside "
+		"a running land\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"Signals: SIGTERM or SIGINT land what is in flight, "
@@ -121,7 +128,8 @@ static void report(const struct land *l, int64_t *last_ms,
 
 int main(int argc, char **argv)
 {
-	struct stage_args args = {.name = "land", .usage = usage};
+	struct stage_args args = {
+		.name = "land", .has_settings = true, .usage = usage};
 	struct cfg *cfg;
 	struct land *l = NULL;
 	rd_kafka_t *rk = NULL;
@@ -143,6 +151,10 @@ int main(int argc, char **argv)
 
 	if (land_memory_check(cfg) < 0)
 		goto out;
+	if (args.settings) {
+		status = land_consumer_print_settings(cfg) < 0 ? 2 : 0;
+		goto out;
+	}
 	ret = land_new(cfg, &l);
 	if (ret < 0)
 		goto out;

@@ -54,6 +54,19 @@ grep -q 'partition.assignment.strategy = cooperative-sticky: land needs an eager
 # The catch-up runs under a 48M bound: buffers and prefetch sized from it.
 start_stage land "$T/rz.conf" -X land.memory_bytes=48M
 land=$STAGE_PID
+# --kafka-settings prints what land consumes with, beside a running land
+# (it takes no lock): the bound's settings, a [kafka] key over one of
+# them, the required ones; a credential never.
+"$BIN/rawzone-land" -c "$T/rz.conf" -X land.memory_bytes=48M \
+	-X kafka.fetch.max.bytes=4000000 -X kafka.sasl.password=s3cret \
+	--kafka-settings >"$T/settings.out" 2>"$T/settings.err" ||
+	fail "--kafka-settings failed: $(cat "$T/settings.err")"
+for line in queued.max.messages.kbytes=6144 fetch.max.bytes=4000000 \
+	max.partition.fetch.bytes=393216 enable.auto.commit=false \
+	enable.auto.offset.store=false 'sasl.password=(hidden)'; do
+	grep -qxF "$line" "$T/settings.out" || fail "--kafka-settings: no $line in $(cat "$T/settings.out")"
+done
+! grep -q s3cret "$T/settings.out" "$T/settings.err" || fail "--kafka-settings printed a password"
 wait_until 60 "land to catch up" landed_at_least "$T/rz.conf" "$want"
 stop_stage "$land"
 [ "$(grep -c 'stopped cleanly' "$T/land.log")" -eq 5 ] || fail "not every stop was clean"
