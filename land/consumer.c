@@ -21,7 +21,7 @@ static const char *const tuned[][2] = {
 	{"queued.min.messages", "5000000"},
 	/* librdkafka 2.0.2 stops fetching while the queue is over this and
 	 * looks again only up to a second later, unless land wakes it
-	 * (main.c, nudge_fetchers). It is land's memory for records fetched
+	 * (main.c, queue_dry). It is land's memory for records fetched
 	 * ahead; tailing, it stays nearly empty. */
 	{"queued.max.messages.kbytes", "262144"},
 	{"fetch.wait.max.ms", "10"},

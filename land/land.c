@@ -136,6 +136,7 @@ struct land {
 	const char *last_topic;
 	struct land_part *last_part;
 	int64_t skip_warned_ms;
+	bool settle;	   /* caught up: close the open epoch now */
 	int64_t commit_ms; /* the last asynchronous commit */
 	bool commit_due;   /* durable offsets not committed since */
 };
@@ -551,6 +552,7 @@ static int close_epoch(struct land *l)
 	}
 	ep->state = EP_WRITING;
 	l->closing = ep;
+	l->settle = false;
 	l->open = ep == &l->eps[0] ? &l->eps[1] : &l->eps[0];
 	epoch_open(l, l->open);
 	ret = land_io_submit(l->io);
@@ -770,7 +772,7 @@ static bool epoch_due(const struct land *l)
 
 	if (ep->n == 0 || l->closing)
 		return false;
-	return ep->bytes >= (uint64_t)l->cfg->land_fsync_bytes ||
+	return l->settle || ep->bytes >= (uint64_t)l->cfg->land_fsync_bytes ||
 	       clock_ms() - ep->opened_ms >= l->cfg->land_fsync_interval_ms;
 }
 
@@ -790,6 +792,11 @@ int land_tick(struct land *l)
 	return l->fatal;
 }
 
+void land_settle(struct land *l)
+{
+	l->settle = l->open->n > 0;
+}
+
 int land_timeout_ms(const struct land *l)
 {
 	int64_t left = INT64_MAX, now = clock_ms(), t;
@@ -797,8 +804,9 @@ int land_timeout_ms(const struct land *l)
 	if (l->closing)
 		return 5; /* completions wake the caller through the fd */
 	if (l->open->n)
-		left = l->open->opened_ms + l->cfg->land_fsync_interval_ms -
-		       now;
+		left = l->settle ? 0
+				 : l->open->opened_ms +
+					   l->cfg->land_fsync_interval_ms - now;
 	if (l->commit_due) {
 		t = l->commit_ms + LAND_COMMIT_MS - now;
 		if (t < left)

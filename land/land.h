@@ -63,6 +63,11 @@ int land_add(struct land *l, const rd_kafka_message_t *m);
  * write buffers are all in flight. Returns 0 or a fatal error. */
 int land_tick(struct land *l);
 
+/* land_settle - land has caught up with the broker: the open epoch closes
+ * at the next land_tick() (or once the closing one is done), not at the
+ * end of its interval. */
+void land_settle(struct land *l);
+
 #define LAND_COMMIT_MS 1000
 
 /* land_commit_result - the broker's answer to an offset commit (librdkafka's

@@ -68,20 +68,26 @@ static void usage(FILE *out)
 	land_consumer_print_defaults();
 }
 
-/* librdkafka 2.0.2 stops fetching a partition while its prefetch queue
- * is over queued.max.messages.kbytes and looks again only when its broker
- * thread wakes: on network input, on an operation for it, or a second
- * later. A land that drains a small queue faster than that idles with a
- * backlog on the broker (measured: 1 s to 3.4 s for 2M records under
- * memory_bytes = 128M). So when the queue runs empty within a second of a
- * full batch (land was taking a backlog, not tailing) and the last fetch
- * said the broker has more, land sends the partitions' leaders a
- * ListOffsets request, an operation for each of their broker threads,
- * which wakes the fetchers. The gap between two such nudges doubles from
- * NUDGE_MS up to a second while nothing arrives (a broker that is away),
- * and starts again at NUDGE_MS once records do. (A transaction marker
- * keeps the broker's end past the last record for good: tailing such a
- * topic never nudges.) */
+/* What an empty queue means while land takes a backlog (a full batch
+ * within the last second); tailing, it means nothing and the epoch's
+ * interval decides.
+ *
+ * Either land has caught up with the broker: then it makes what it holds
+ * durable at once (land_settle), not at the end of [land]
+ * fsync_interval_ms, so a backlog is committed as soon as it is landed.
+ *
+ * Or librdkafka stopped fetching: 2.0.2 stops fetching a partition while
+ * its prefetch queue is over queued.max.messages.kbytes and looks again
+ * only when its broker thread wakes: on network input, on an operation for
+ * it, or a second later. A land that drains a small queue faster than that
+ * idles with a backlog on the broker (measured: 1 s to 3.4 s for 2M
+ * records under memory_bytes = 128M). So when the last fetch said the
+ * broker has more, land sends the partitions' leaders a ListOffsets
+ * request, an operation for each of their broker threads, which wakes the
+ * fetchers. The gap between two such nudges doubles from NUDGE_MS up to a
+ * second while nothing arrives (a broker that is away), and starts again
+ * at NUDGE_MS once records do. (A transaction marker keeps the broker's
+ * end past the last record for good: tailing such a topic never nudges.) */
 #define NUDGE_MS 10
 
 struct nudge {
@@ -89,22 +95,25 @@ struct nudge {
 	int64_t full_ms; /* the last full batch */
 };
 
-static void nudge_fetchers(rd_kafka_t *rk, const struct land *l,
-			   struct nudge *n)
+static void queue_dry(rd_kafka_t *rk, struct land *l, struct nudge *n)
 {
 	rd_kafka_topic_partition_list_t *behind;
 	int64_t now = clock_ms();
 
-	if (now - n->full_ms > 1000 || now - n->last_ms < n->gap_ms)
+	if (now - n->full_ms > 1000)
 		return;
-	n->last_ms = now;
-	n->gap_ms = n->gap_ms * 2 > 1000 ? 1000 : n->gap_ms * 2;
 	behind = land_behind(l);
-	if (!behind)
+	if (!behind) {
+		land_settle(l);
 		return;
-	/* The request is the wake-up: the answer does not matter, so land
-	 * waits for it only briefly. */
-	rd_kafka_offsets_for_times(rk, behind, 5);
+	}
+	if (now - n->last_ms >= n->gap_ms) {
+		n->last_ms = now;
+		n->gap_ms = n->gap_ms * 2 > 1000 ? 1000 : n->gap_ms * 2;
+		/* The request is the wake-up: the answer does not matter,
+		 * so land waits for it only briefly. */
+		rd_kafka_offsets_for_times(rk, behind, 5);
+	}
 	rd_kafka_topic_partition_list_destroy(behind);
 }
 
@@ -228,7 +237,7 @@ int main(int argc, char **argv)
 			if (n == cfg->land_batch_records)
 				nudge.full_ms = clock_ms();
 		} else {
-			nudge_fetchers(rk, l, &nudge);
+			queue_dry(rk, l, &nudge);
 		}
 		if (n <= 0) {
 			struct pollfd pfd[2] = {
