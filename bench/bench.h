@@ -27,6 +27,17 @@ static inline double bench_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* bench_unix_now - wall-clock seconds since 1970, with fractions: the
+ * scale of bash's $EPOCHREALTIME, so that a script can measure from just
+ * before it starts a program to a moment the program reports. */
+static inline double bench_unix_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* bench_cpu_s - user + system seconds of this process, all threads. */
 static inline double bench_cpu_s(void)
 {

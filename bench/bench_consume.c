@@ -10,9 +10,11 @@
  * of main() to that record:
  *
  *   bench_consume: records=N bytes=B seconds=S cpu_s=C maxrss_kib=K first_s=F
- *                  threads=NAME/CPU,...
+ *                  end_unix=E threads=NAME/CPU,...
  *
- * bytes are payload bytes; cpu_s is user + system time of all threads;
+ * bytes are payload bytes; end_unix is the wall-clock time of that record
+ * (seconds since 1970, as bash's $EPOCHREALTIME: a script measures from
+ * before it starts the program, the program's own start included); cpu_s is user + system time of all threads;
  * first_s is when the first record arrived (group join and first fetch);
  * threads is the CPU time of each thread (the main one is "bench_consume",
  * librdkafka's fetchers "rdk:brokerN").
@@ -220,7 +222,8 @@ int main(int argc, char **argv)
 	char **xs = NULL;
 	size_t nx = 0, batch = 10000;
 	uint64_t target = 0, records = 0, bytes = 0;
-	double t0 = bench_now(), limit = 600, secs = 0, cpu = 0, first = -1;
+	double t0 = bench_now(), limit = 600, secs = 0, cpu = 0, first = -1,
+	       end_unix;
 	rd_kafka_t *rk = NULL;
 	rd_kafka_queue_t *q = NULL;
 	rd_kafka_message_t **msgs = NULL;
@@ -375,14 +378,15 @@ int main(int argc, char **argv)
 				;
 		}
 	}
+	end_unix = bench_unix_now();
 	secs = bench_now() - t0;
 	cpu = bench_cpu_s();
 	rss = bench_maxrss_kib();
 	bench_threads(0, threads, sizeof(threads));
 	printf("bench_consume: records=%" PRIu64 " bytes=%" PRIu64
 	       " seconds=%.3f cpu_s=%.3f maxrss_kib=%ld first_s=%.3f "
-	       "threads=%s\n",
-	       records, bytes, secs, cpu, rss, first, threads);
+	       "end_unix=%.6f threads=%s\n",
+	       records, bytes, secs, cpu, rss, first, end_unix, threads);
 	fflush(stdout);
 	status = 0;
 

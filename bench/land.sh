@@ -25,9 +25,11 @@
 # land/kcat (by records/s) against the targets (>= 0.9 and >= 1.5).
 #
 # What is measured, per run:
-#   wall    bare: main() to the N-th record; kcat: its whole life (it exits
-#           at the end of every partition); land: from its start to the
-#           checkpoint poll (every 10 ms) that sees every record durable
+#   wall    from just before the process is started (its exec and
+#           dynamic linking included) to - bare: the N-th record; kcat:
+#           its exit (it exits at the end of every partition); land: the
+#           read of its checkpoint that sees every record durable
+#           (bench_ckpt_sum reads it whenever its directory changes)
 #   CPU     user + system seconds of the process (all threads), at the same
 #           end point (kcat: /usr/bin/time)
 #   RSS     peak resident set (bare: ru_maxrss; kcat: /usr/bin/time %M;
@@ -35,8 +37,9 @@
 #   MB/s    payload bytes (RECORDS x 200) / wall, 10^6 bytes
 #   streaming  records/s from the first record on: wall less the time to
 #           the first record (bare: its first_s; land: "first record
-#           framed" in its log; kcat, which joins no group: its whole
-#           life, startup included). It leaves out the group join, which
+#           framed" in its log; both from their main(), so both keep their
+#           exec in; kcat, which joins no group: its whole life, startup
+#           included). It leaves out the group join, which
 #           on the mock is a fixed 3 s wait for more members (hard-coded
 #           in librdkafka 2.0.2) and the largest part of a run's wall
 #           time there; the real broker is started with
@@ -317,13 +320,14 @@ stop_broker() { # $1 = kind
 }
 
 run_bare() { # $1 = kind, $2 = bare (land's settings, the default) or bare_unbounded
-	local out xargs=() who=${2:-bare}
+	local out xargs=() who=${2:-bare} t0
 	if [[ $who == bare ]]; then
 		xargs=("${LAND_XS[@]}")
 	else
 		for x in "${XS[@]}"; do xargs+=(-X "$x"); done
 	fi
 	sample_start
+	t0=$EPOCHREALTIME
 	out=$("$BBIN/bench_consume" -b "$bs" -t "$TOPIC" -n "$RECORDS" \
 		-g "$tag-$who-$1-$round-$attempt" -T "$RUN_TIMEOUT" "${xargs[@]}" \
 		2>"$work/bare.err") || { cat "$work/bare.err" >&2; die "$1: bench_consume failed"; }
@@ -331,7 +335,7 @@ run_bare() { # $1 = kind, $2 = bare (land's settings, the default) or bare_unbou
 	[[ $(kv "$out" records) == "$RECORDS" &&
 		$(kv "$out" bytes) == $((RECORDS * VALUE_BYTES)) ]] ||
 		die "$1: bench_consume: unexpected result: $out"
-	note "$1" "$who" "$(kv "$out" seconds)" "$(kv "$out" cpu_s)" "$(kv "$out" maxrss_kib)" \
+	note "$1" "$who" "$(awk -v a="$t0" -v b="$(kv "$out" end_unix)" 'BEGIN { printf "%.3f", b - a }')" "$(kv "$out" cpu_s)" "$(kv "$out" maxrss_kib)" \
 		"$(kv "$out" first_s)"
 }
 run_bare_unbounded() { run_bare "$1" bare_unbounded; }
@@ -394,7 +398,7 @@ land_settings() { # $1 = kind
 }
 
 run_land() { # $1 = kind
-	local inst="$tag-$1-$round-$attempt" d=$work/land-$1-$round out t0 t1 rc=0 last first xargs=()
+	local inst="$tag-$1-$round-$attempt" d=$work/land-$1-$round out t0 rc=0 last first xargs=()
 	mkdir -p "$d"
 	land_conf "$1" "$inst" "$d" >"$d/rawzone.conf"
 	for x in "${XS[@]}"; do xargs+=(-X "kafka.$x"); done
@@ -405,7 +409,6 @@ run_land() { # $1 = kind
 	land_pid=$!
 	out=$("$BBIN/bench_ckpt_sum" -w "$RECORDS" -p "$land_pid" -T "$RUN_TIMEOUT" \
 		"$d/data/land.ckpt") || rc=$?
-	t1=$EPOCHREALTIME
 	sample_end
 	kill -TERM "$land_pid" 2>/dev/null || true
 	wait "$land_pid" || rc=$((rc ? rc : $?))
@@ -427,7 +430,7 @@ run_land() { # $1 = kind
 	cp "$d/land.log" "$work/land-$1-last.log"
 	rm -rf "$d"
 	rm -f "/dev/shm/rawzone.$inst.land-decode"
-	note "$1" land "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" \
+	note "$1" land "$(awk -v a="$t0" -v b="$(kv "$out" end_unix)" 'BEGIN { printf "%.3f", b - a }')" \
 		"$(kv "$out" cpu_s)" "$(kv "$out" maxrss_kib)" "$first"
 }
 
