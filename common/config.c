@@ -510,25 +510,30 @@ int cfg_load(const char *path, char *const *overrides, size_t noverrides,
 	p.line = 0;
 	p.file = "command line (-X)";
 	for (i = 0; i < noverrides; i++) {
-		char buf[1024], *eq, *dot;
+		char *buf = strdup(overrides[i]), *eq, *dot;
 
-		snprintf(buf, sizeof(buf), "%s", overrides[i]);
+		/* A copy as long as the value: a certificate or a long
+		 * broker list is not cut short. */
+		if (!buf) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
 		eq = strchr(buf, '=');
 		dot = strchr(buf, '.');
 		if (!eq || !dot || dot > eq) {
 			diag_err("-X %s: expected section.key=value",
 				 overrides[i]);
 			p.errors++;
+			free(buf);
 			continue;
 		}
 		*dot = '\0';
 		*eq = '\0';
 		p.dir = NULL; /* paths on the command line: as given */
-		if (assign(&p, trim(buf), trim(dot + 1), trim(eq + 1)) ==
-		    -ENOMEM) {
-			ret = -ENOMEM;
+		ret = assign(&p, trim(buf), trim(dot + 1), trim(eq + 1));
+		free(buf);
+		if (ret == -ENOMEM)
 			goto out_free;
-		}
 	}
 	p.file = path;
 	ret = check_required(&p);

@@ -104,6 +104,19 @@ int main(void)
 	CHECK_EQ(cfg->land_fsync_bytes, 1LL << 20);
 	CHECK(strcmp(cfg->data_dir, "/var/tmp/x") == 0);
 	cfg_free(cfg);
+	/* An override longer than any line buffer is kept whole. */
+	{
+		static char longv[5000];
+		const char *v;
+
+		memcpy(longv, "kafka.ssl.ca.pem=", 17);
+		memset(longv + 17, 'c', sizeof(longv) - 18);
+		ov[0] = longv;
+		CHECK_OK(load(ov, 1, &cfg));
+		v = cfg_kafka_get(cfg, "ssl.ca.pem");
+		CHECK(v && strlen(v) == sizeof(longv) - 18);
+		cfg_free(cfg);
+	}
 	ov[0] = "land.fsync_bytes=lots";
 	CHECK_EQ(load(ov, 1, &cfg), -ERR_CONFIG);
 	CHECK(errs_has("fsync_bytes"));
