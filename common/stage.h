@@ -1,7 +1,8 @@
 /* common/stage.h - what every stage process does before its work: stop
  * signals handled first of all, the command line (-c CONF, -X overrides,
- * --once and --kafka-settings where the stage has them, --help), the config, the data directory
- * and the stage lock - each failure with its message and exit code.
+ * --once and --kafka-settings where the stage has them, --help), the
+ * config, the data directory and the stage lock - each failure with its
+ * message and exit code.
  */
 #ifndef RZ_COMMON_STAGE_H
 #define RZ_COMMON_STAGE_H
@@ -29,9 +30,10 @@ struct stage_args {
 };
 
 /* stage_begin - install the stop handlers, parse @argv, load the config,
- * create the data directory and take the stage's lock. Returns -1 when the
- * stage should go on (a->cfg then holds the config; cfg_free it at the
- * end), or the status to exit with: 0 after --help, 2 on bad usage or
+ * create the data directory and take the stage's lock (with
+ * --kafka-settings only the first three: a->settings is set and a->lock_fd
+ * stays -1). Returns -1 when the stage should go on (a->cfg then holds the
+ * config; cfg_free it at the end), or the status to exit with: 0 after --help, 2 on bad usage or
  * configuration, LOCK_EXIT_BUSY when another process holds the lock, 1 on
  * another error. Every failure is reported. */
 int stage_begin(struct stage_args *a, int argc, char **argv);

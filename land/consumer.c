@@ -128,6 +128,16 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
 	     "librdkafka %s: %s", fac, buf);
 }
 
+/* Whether @key's value is a credential: never printed, in an error or by
+ * --kafka-settings. (Paths to key files are not.) */
+static bool secret(const char *key)
+{
+	return strstr(key, "password") || strstr(key, "secret") ||
+	       strcmp(key, "ssl.key.pem") == 0 ||
+	       strcmp(key, "sasl.oauthbearer.config") == 0 ||
+	       strstr(key, "jaas");
+}
+
 static int set(rd_kafka_conf_t *conf, const char *key, const char *value,
 	       const char *where)
 {
@@ -135,7 +145,8 @@ static int set(rd_kafka_conf_t *conf, const char *key, const char *value,
 
 	if (rd_kafka_conf_set(conf, key, value, errstr, sizeof(errstr)) !=
 	    RD_KAFKA_CONF_OK) {
-		diag_err("%s: [kafka] %s = %s: %s", where, key, value, errstr);
+		diag_err("%s: [kafka] %s = %s: %s", where, key,
+			 secret(key) ? "(hidden)" : value, errstr);
 		return -1;
 	}
 	return 0;
@@ -273,14 +284,7 @@ rd_kafka_t *land_consumer_new(const struct cfg *cfg, struct land *l)
 	return rk;
 }
 
-/* Values that are credentials: shown as hidden, never printed. */
-static bool secret(const char *key)
-{
-	return strstr(key, "password") || strstr(key, "secret") ||
-	       strstr(key, "ssl.key") || strstr(key, "sasl.oauthbearer") ||
-	       strstr(key, "jaas");
-}
-
+/* Whether @key is among the first @n of @keys. */
 static bool listed(const char *const *keys, size_t n, const char *key)
 {
 	size_t i;
@@ -291,6 +295,51 @@ static bool listed(const char *const *keys, size_t n, const char *key)
 	return false;
 }
 
+/* One KEY=VALUE line: the value whole, whatever its length, with newlines
+ * (PEM certificates) and backslashes escaped so that it stays one line. */
+static int print_setting(rd_kafka_conf_t *conf, const char *key)
+{
+	char small[256], *value = small;
+	size_t size = sizeof(small);
+	const char *c;
+
+	if (secret(key)) {
+		printf("%s=(hidden)\n", key);
+		return 0;
+	}
+	if (rd_kafka_conf_get(conf, key, value, &size) != RD_KAFKA_CONF_OK)
+		goto out_unread;
+	if (size > sizeof(small)) { /* cut short: size is what it needs */
+		value = malloc(size);
+		if (!value) {
+			diag_err("out of memory");
+			return -1;
+		}
+		if (rd_kafka_conf_get(conf, key, value, &size) !=
+		    RD_KAFKA_CONF_OK) {
+			free(value);
+			goto out_unread;
+		}
+	}
+	printf("%s=", key);
+	for (c = value; *c; c++) {
+		if (*c == '\n')
+			fputs("\\n", stdout);
+		else if (*c == '\\')
+			fputs("\\\\", stdout);
+		else
+			putchar(*c);
+	}
+	putchar('\n');
+	if (value != small)
+		free(value);
+	return 0;
+
+out_unread:
+	diag_err("cannot read back the librdkafka setting %s", key);
+	return -1;
+}
+
 int land_consumer_print_settings(const struct cfg *cfg)
 {
 	enum {
@@ -299,8 +348,7 @@ int land_consumer_print_settings(const struct cfg *cfg)
 	};
 	rd_kafka_conf_t *conf = conf_new(cfg);
 	const char **keys;
-	char value[1024];
-	size_t n = 0, i, size;
+	size_t n = 0, i;
 	int ret = 0;
 
 	if (!conf)
@@ -323,17 +371,11 @@ int land_consumer_print_settings(const struct cfg *cfg)
 	for (i = 0; i < NREQUIRED; i++)
 		if (!listed(keys, n, required[i][0]))
 			keys[n++] = required[i][0];
-	for (i = 0; i < n; i++) {
-		size = sizeof(value);
-		if (rd_kafka_conf_get(conf, keys[i], value, &size) !=
-		    RD_KAFKA_CONF_OK) {
-			diag_err("cannot read back the librdkafka setting %s",
-				 keys[i]);
-			ret = -1;
-			break;
-		}
-		printf("%s=%s\n", keys[i],
-		       secret(keys[i]) ? "(hidden)" : value);
+	for (i = 0; i < n && ret == 0; i++)
+		ret = print_setting(conf, keys[i]);
+	if (ret == 0 && (fflush(stdout) != 0 || ferror(stdout))) {
+		diag_err("cannot write the settings to standard output");
+		ret = -1;
 	}
 	free(keys);
 	rd_kafka_conf_destroy(conf);

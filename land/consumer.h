@@ -22,7 +22,8 @@ rd_kafka_t *land_consumer_new(const struct cfg *cfg, struct land *l);
 /* land_consumer_print_settings - print, one KEY=VALUE a line, every
  * librdkafka setting land would consume with under @cfg (its defaults as
  * [land] memory_bytes and [kafka] leave them); credentials are printed as
- * "(hidden)". Returns 0, or -1 after saying why. */
+ * "(hidden)", newlines and backslashes in a value as \n and \\. Returns
+ * 0, or -1 after saying why (a failed write to stdout included). */
 int land_consumer_print_settings(const struct cfg *cfg);
 
 /* land_consumer_print_defaults - the tuned defaults, for --help. */

@@ -74,7 +74,10 @@ static void usage(FILE *out)
  *
  * Either land has caught up with the broker: then it makes what it holds
  * durable at once (land_settle), not at the end of [land]
- * fsync_interval_ms, so a backlog is committed as soon as it is landed.
+ * fsync_interval_ms, so a backlog is checkpointed as soon as it is landed
+ * (and committed to Kafka within LAND_COMMIT_MS, as always). A partition
+ * that has landed nothing yet, or whose broker end is not known, counts
+ * as caught up: at worst an epoch closes early.
  *
  * Or librdkafka stopped fetching: 2.0.2 stops fetching a partition while
  * its prefetch queue is over queued.max.messages.kbytes and looks again

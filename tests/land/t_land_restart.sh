@@ -57,16 +57,29 @@ land=$STAGE_PID
 # --kafka-settings prints what land consumes with, beside a running land
 # (it takes no lock): the bound's settings, a [kafka] key over one of
 # them, the required ones; a credential never.
+# A value longer than any buffer is printed whole.
+rack=$(printf 'rack%.0s' $(seq 300))
 "$BIN/rawzone-land" -c "$T/rz.conf" -X land.memory_bytes=48M \
 	-X kafka.fetch.max.bytes=4000000 -X kafka.sasl.password=s3cret \
+	-X kafka.client.rack="$rack" \
 	--kafka-settings >"$T/settings.out" 2>"$T/settings.err" ||
 	fail "--kafka-settings failed: $(cat "$T/settings.err")"
 for line in queued.max.messages.kbytes=6144 fetch.max.bytes=4000000 \
 	max.partition.fetch.bytes=393216 enable.auto.commit=false \
-	enable.auto.offset.store=false 'sasl.password=(hidden)'; do
-	grep -qxF "$line" "$T/settings.out" || fail "--kafka-settings: no $line in $(cat "$T/settings.out")"
+	enable.auto.offset.store=false 'sasl.password=(hidden)' \
+	"client.rack=$rack"; do
+	grep -qxF "$line" "$T/settings.out" || fail "--kafka-settings: no ${line:0:80} in $(cut -c1-100 "$T/settings.out")"
 done
 ! grep -q s3cret "$T/settings.out" "$T/settings.err" || fail "--kafka-settings printed a password"
+# It creates no data directory; the stages without a consumer refuse it.
+"$BIN/rawzone-land" -c "$T/rz.conf" -X pipeline.data_dir="$T/nodir" \
+	--kafka-settings >/dev/null 2>&1 || fail "--kafka-settings failed on a new data_dir"
+[ ! -e "$T/nodir" ] || fail "--kafka-settings created the data directory"
+for stage in decode transform; do
+	"$BIN/rawzone-$stage" -c "$T/rz.conf" --kafka-settings >/dev/null 2>&1
+	rc=$?
+	[ $rc -eq 2 ] || fail "rawzone-$stage --kafka-settings exited $rc, expected 2"
+done
 wait_until 60 "land to catch up" landed_at_least "$T/rz.conf" "$want"
 stop_stage "$land"
 [ "$(grep -c 'stopped cleanly' "$T/land.log")" -eq 5 ] || fail "not every stop was clean"
