@@ -15,7 +15,9 @@
  * With -w RECORDS it reads the checkpoint again whenever its directory
  * reports a change (inotify: land rewrites a slot in place, or replaces
  * the file on a regrow), and at least every -i milliseconds, until the sum
- * reaches RECORDS. With -p PID it watches that process too: it fails if the
+ * reaches RECORDS. The records are durable by then (land syncs them before
+ * it writes their checkpoint); the checkpoint's own fdatasync may still be
+ * under way. With -p PID it watches that process too: it fails if the
  * process ends first, and at the end it reads the process's CPU time
  * (utime + stime) and peak RSS (VmHWM) from /proc, at the moment the sum
  * was reached. Prints
@@ -39,13 +41,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libgen.h>
-#include <limits.h>
-#include <poll.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -230,8 +232,17 @@ int main(int argc, char **argv)
 		close(memfd);
 		return 1;
 	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	snprintf(dir, sizeof(dir), "%s", dirname(dir));
+	{
+		char copy[PATH_MAX];
+
+		if ((size_t)snprintf(copy, sizeof(copy), "%s", path) >=
+		    sizeof(copy)) {
+			fprintf(stderr, "bench_ckpt_sum: %s: path too long\n",
+				path);
+			goto out;
+		}
+		snprintf(dir, sizeof(dir), "%s", dirname(copy));
+	}
 
 	for (;;) {
 		ret = ckpt_sum(path, memfd, &sum, &parts);

@@ -9,8 +9,8 @@
  * the record that brings the count to N and prints, measured from the start
  * of main() to that record:
  *
- *   bench_consume: records=N bytes=B seconds=S cpu_s=C maxrss_kib=K first_s=F
- *                  end_unix=E threads=NAME/CPU,...
+ *   bench_consume: records=N bytes=B seconds=S cpu_s=C maxrss_kib=K
+ *                  first_s=F end_unix=E threads=NAME/CPU,...
  *
  * bytes are payload bytes; end_unix is the wall-clock time of that record
  * (seconds since 1970, as bash's $EPOCHREALTIME: a script measures from

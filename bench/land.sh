@@ -22,7 +22,8 @@
 #         and group, until its checkpoint covers every record
 #         (bench_ckpt_sum); then SIGTERM, and it must stop cleanly
 # and prints a markdown table of the medians and the ratios land/bare and
-# land/kcat (by records/s) against the targets (>= 0.9 and >= 1.5).
+# land/kcat (by records/s) against the targets (>= 0.9 and >= 1.5), and
+# land/bare_unbounded beside them (no target).
 #
 # What is measured, per run:
 #   wall    from just before the process is started (its exec and
@@ -261,7 +262,7 @@ note() { # kind who wall cpu rss_kib first; uses the samples
 	# kernel's flusher threads): a busy machine makes the run noisy.
 	other=$(awk -v a="$s_busy" -v b="$e_busy" -v t="$TCK" -v c="$4" -v k="$bcpu" \
 		'BEGIN { o = (b - a) / t - c - k; printf "%.2f", o < 0 ? 0 : o }')
-	say "$(printf '%-5s %-4s round %d: %8.3f s %9s records/s (%9s after %6.3f s) %6.2f CPU s %5.0f MiB; broker %5.2f CPU s, others %5.2f CPU s' \
+	say "$(printf '%-5s %-14s round %d: %8.3f s %9s records/s (%9s after %6.3f s) %6.2f CPU s %5.0f MiB; broker %5.2f CPU s, others %5.2f CPU s' \
 		"$1" "$2" "$round" "$3" "$rate" "$srate" "$6" "$4" "$(awk -v k="$5" 'BEGIN { print k / 1024 }')" "$bcpu" "$other")"
 	if awk -v o="$other" -v w="$3" 'BEGIN { exit !(o > 0.2 * w) }'; then
 		if ((attempt < RETRY_NOISY)); then
@@ -391,10 +392,12 @@ land_settings() { # $1 = kind
 		case ${line%%=*} in
 		bootstrap.servers | group.id | group.instance.id | client.id | \
 			enable.auto.commit | enable.auto.offset.store) ;;
-		*) LAND_XS+=(-X "$line") ;;
+		*) [[ $line == *=\(hidden\) ]] || LAND_XS+=(-X "$line") ;;
 		esac
 	done <"$work/settings.out"
 	say "$1: bare consumes with land's settings:$(printf ' %s' "${LAND_XS[@]}" | sed 's/ -X / /g')"
+	# Credentials are printed hidden: bare takes them from -X as given.
+	for x in "${XS[@]}"; do LAND_XS+=(-X "$x"); done
 }
 
 run_land() { # $1 = kind
