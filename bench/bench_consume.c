@@ -14,7 +14,8 @@
  *
  * bytes are payload bytes; end_unix is the wall-clock time of that record
  * (seconds since 1970, as bash's $EPOCHREALTIME: a script measures from
- * before it starts the program, the program's own start included); cpu_s is user + system time of all threads;
+ * before it starts the program, the program's own start included); cpu_s
+ * is user + system time of all threads;
  * first_s is when the first record arrived (group join and first fetch);
  * threads is the CPU time of each thread (the main one is "bench_consume",
  * librdkafka's fetchers "rdk:brokerN").

@@ -212,6 +212,18 @@ kv() { # $1 = "prog: k=v k=v ...", $2 = key; prints the value
 . bench/lib.sh
 median_of() { printf '%s\n' "$@" | median; } # numbers...
 
+since() { # $1 = start, $2 = end ($EPOCHREALTIME, end_unix): seconds
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'
+}
+
+# LAND_ARGS: land's command-line overrides for this run: -X as
+# kafka.KEY=VALUE, -L as given.
+land_args() {
+	LAND_ARGS=()
+	for x in "${XS[@]}"; do LAND_ARGS+=(-X "kafka.$x"); done
+	for x in "${LS[@]}"; do LAND_ARGS+=(-X "$x"); done
+}
+
 fmt() { # $1 = printf format, $2 = number
 	awk -v f="$1" -v x="$2" 'BEGIN { printf f, x }'
 }
@@ -336,7 +348,7 @@ run_bare() { # $1 = kind, $2 = bare (land's settings, the default) or bare_unbou
 	[[ $(kv "$out" records) == "$RECORDS" &&
 		$(kv "$out" bytes) == $((RECORDS * VALUE_BYTES)) ]] ||
 		die "$1: bench_consume: unexpected result: $out"
-	note "$1" "$who" "$(awk -v a="$t0" -v b="$(kv "$out" end_unix)" 'BEGIN { printf "%.3f", b - a }')" "$(kv "$out" cpu_s)" "$(kv "$out" maxrss_kib)" \
+	note "$1" "$who" "$(since "$t0" "$(kv "$out" end_unix)")" "$(kv "$out" cpu_s)" "$(kv "$out" maxrss_kib)" \
 		"$(kv "$out" first_s)"
 }
 run_bare_unbounded() { run_bare "$1" bare_unbounded; }
@@ -380,12 +392,11 @@ land_conf() { # $1 = kind, $2 = instance, $3 = its directory; prints it
 # defaults, what [land] memory_bytes derives, -X and -L), but for the
 # group, the client's names and what bench_consume sets itself.
 land_settings() { # $1 = kind
-	local line xargs=()
+	local line
 	LAND_XS=()
 	land_conf "$1" "$tag-settings" "$work/settings" >"$work/settings.conf"
-	for x in "${XS[@]}"; do xargs+=(-X "kafka.$x"); done
-	for x in "${LS[@]}"; do xargs+=(-X "$x"); done
-	"$BIN/rawzone-land" -c "$work/settings.conf" "${xargs[@]}" --kafka-settings \
+	land_args
+	"$BIN/rawzone-land" -c "$work/settings.conf" "${LAND_ARGS[@]}" --kafka-settings \
 		>"$work/settings.out" 2>"$work/settings.err" ||
 		{ cat "$work/settings.err" >&2; die "rawzone-land --kafka-settings failed"; }
 	while IFS= read -r line; do
@@ -401,14 +412,13 @@ land_settings() { # $1 = kind
 }
 
 run_land() { # $1 = kind
-	local inst="$tag-$1-$round-$attempt" d=$work/land-$1-$round out t0 rc=0 last first xargs=()
+	local inst="$tag-$1-$round-$attempt" d=$work/land-$1-$round out t0 rc=0 last first
 	mkdir -p "$d"
 	land_conf "$1" "$inst" "$d" >"$d/rawzone.conf"
-	for x in "${XS[@]}"; do xargs+=(-X "kafka.$x"); done
-	for x in "${LS[@]}"; do xargs+=(-X "$x"); done
+	land_args
 	sample_start
 	t0=$EPOCHREALTIME
-	"$BIN/rawzone-land" -c "$d/rawzone.conf" "${xargs[@]}" 2>"$d/land.log" &
+	"$BIN/rawzone-land" -c "$d/rawzone.conf" "${LAND_ARGS[@]}" 2>"$d/land.log" &
 	land_pid=$!
 	out=$("$BBIN/bench_ckpt_sum" -w "$RECORDS" -p "$land_pid" -T "$RUN_TIMEOUT" \
 		"$d/data/land.ckpt") || rc=$?
@@ -433,7 +443,7 @@ run_land() { # $1 = kind
 	cp "$d/land.log" "$work/land-$1-last.log"
 	rm -rf "$d"
 	rm -f "/dev/shm/rawzone.$inst.land-decode"
-	note "$1" land "$(awk -v a="$t0" -v b="$(kv "$out" end_unix)" 'BEGIN { printf "%.3f", b - a }')" \
+	note "$1" land "$(since "$t0" "$(kv "$out" end_unix)")" \
 		"$(kv "$out" cpu_s)" "$(kv "$out" maxrss_kib)" "$first"
 }
 

@@ -58,21 +58,17 @@ int stage_begin(struct stage_args *a, int argc, char **argv)
 				return 1;
 			}
 			break;
-		case 'o':
-			if (!a->has_once) {
-				cfg_overrides_free(&ov);
-				a->usage(stderr);
-				return 2;
-			}
-			a->once = true;
-			break;
+		case 'o': /* --once, --kafka-settings: some stages only */
 		case 'k':
-			if (!a->has_settings) {
+			if (opt == 'o' ? !a->has_once : !a->has_settings) {
 				cfg_overrides_free(&ov);
 				a->usage(stderr);
 				return 2;
 			}
-			a->settings = true;
+			if (opt == 'o')
+				a->once = true;
+			else
+				a->settings = true;
 			break;
 		case 'h':
 			cfg_overrides_free(&ov);

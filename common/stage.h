@@ -33,9 +33,9 @@ struct stage_args {
  * create the data directory and take the stage's lock (with
  * --kafka-settings only the first three: a->settings is set and a->lock_fd
  * stays -1). Returns -1 when the stage should go on (a->cfg then holds the
- * config; cfg_free it at the end), or the status to exit with: 0 after --help, 2 on bad usage or
- * configuration, LOCK_EXIT_BUSY when another process holds the lock, 1 on
- * another error. Every failure is reported. */
+ * config; cfg_free it at the end), or the status to exit with: 0 after
+ * --help, 2 on bad usage or configuration, LOCK_EXIT_BUSY when another
+ * process holds the lock, 1 on another error. Every failure is reported. */
 int stage_begin(struct stage_args *a, int argc, char **argv);
 
 #endif

@@ -1167,9 +1167,9 @@ void land_get_stats(const struct land *l, struct land_stats *st)
 	st->ring_overflows = l->ring ? shm_ring_overflows(l->ring) : 0;
 }
 
-rd_kafka_topic_partition_list_t *land_behind(const struct land *l)
+int land_behind(const struct land *l, rd_kafka_topic_partition_list_t *list)
 {
-	rd_kafka_topic_partition_list_t *list = NULL;
+	int n = 0;
 	size_t i;
 
 	for (i = 0; i < l->nparts; i++) {
@@ -1181,12 +1181,13 @@ rd_kafka_topic_partition_list_t *land_behind(const struct land *l)
 						   p->partition, &lo, &hi) ||
 		    hi <= p->next)
 			continue;
-		if (!list && !(list = rd_kafka_topic_partition_list_new(8)))
-			return NULL;
-		rd_kafka_topic_partition_list_add(list, p->topic, p->partition)
-			->offset = RD_KAFKA_OFFSET_END;
+		n++;
+		if (list)
+			rd_kafka_topic_partition_list_add(list, p->topic,
+							  p->partition)
+				->offset = RD_KAFKA_OFFSET_END;
 	}
-	return list;
+	return n;
 }
 
 void land_set_kafka(struct land *l, rd_kafka_t *rk)

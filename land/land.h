@@ -98,10 +98,10 @@ struct land_stats {
 };
 void land_get_stats(const struct land *l, struct land_stats *st);
 
-/* land_behind - the assigned partitions whose broker end (as the last
- * fetch reported it) lies past what land has taken, into a new list (NULL
- * when none, or on no memory). */
-rd_kafka_topic_partition_list_t *land_behind(const struct land *l);
+/* land_behind - how many assigned partitions have a broker end (as the
+ * last fetch reported it) past what land has taken; each is added to
+ * @list (offset RD_KAFKA_OFFSET_END) unless @list is NULL. */
+int land_behind(const struct land *l, rd_kafka_topic_partition_list_t *list);
 
 /* land_free - release everything; in-flight I/O is waited for, nothing is
  * checkpointed. NULL accepted. */

@@ -105,18 +105,20 @@ static void queue_dry(rd_kafka_t *rk, struct land *l, struct nudge *n)
 
 	if (now - n->full_ms > 1000)
 		return;
-	behind = land_behind(l);
-	if (!behind) {
+	/* A count first: the list is built only for a nudge. */
+	if (land_behind(l, NULL) == 0) {
 		land_settle(l);
 		return;
 	}
-	if (now - n->last_ms >= n->gap_ms) {
-		n->last_ms = now;
-		n->gap_ms = n->gap_ms * 2 > 1000 ? 1000 : n->gap_ms * 2;
-		/* The request is the wake-up: the answer does not matter,
-		 * so land waits for it only briefly. */
-		rd_kafka_offsets_for_times(rk, behind, 5);
-	}
+	if (now - n->last_ms < n->gap_ms)
+		return;
+	n->last_ms = now;
+	n->gap_ms = n->gap_ms * 2 > 1000 ? 1000 : n->gap_ms * 2;
+	behind = rd_kafka_topic_partition_list_new(8);
+	land_behind(l, behind);
+	/* The request is the wake-up: the answer does not matter, so land
+	 * waits for it only briefly. */
+	rd_kafka_offsets_for_times(rk, behind, 5);
 	rd_kafka_topic_partition_list_destroy(behind);
 }
 
