@@ -53,6 +53,22 @@ $(DEPS_OK): deploy/install-deps
 	@deploy/install-deps --check 2>/dev/null || deploy/install-deps
 	@touch $@
 
+# librdkafka is built from its release source once, into a cache outside the
+# repository (deploy/librdkafka says why not Debian's), and linked
+# statically. The libraries are those of the features it is configured with.
+RDKAFKA := $(shell deploy/librdkafka --prefix)
+RDKAFKA_OK := $(RDKAFKA)/.built
+RDKAFKA_LIBS := -L$(RDKAFKA)/lib -lrdkafka -lssl -lcrypto -lsasl2 -lz \
+	-lzstd -llz4 -lresolv -lm -ldl -lrt
+ifeq ($(SAN),tsan)
+# The shared library, which tests/tsan/suppressions.txt names.
+RDKAFKA_LIBS := -L$(RDKAFKA)/lib/shared -Wl,-rpath,$(RDKAFKA)/lib/shared \
+	-lrdkafka
+endif
+CPPFLAGS += -isystem $(RDKAFKA)/include
+$(RDKAFKA_OK): | $(DEPS_OK)
+	@deploy/librdkafka >/dev/null
+
 # --- the core library: common/, log/, shm/ --------------------------------
 CORE_SRCS := $(wildcard common/*.c log/*.c shm/*.c)
 CORE_OBJS := $(CORE_SRCS:%.c=$(O)/%.o)
@@ -65,7 +81,7 @@ $(CORE_LIB): $(CORE_OBJS) $(TSAN_SHIM)
 	@rm -f $@
 	$(AR) rcs $@ $(CORE_OBJS)
 
-$(O)/%.o: %.c | $(DEPS_OK)
+$(O)/%.o: %.c $(RDKAFKA_OK) | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -115,10 +131,10 @@ ifeq ($(SAN),)
 MALLOC_LIBS := -Wl,--push-state,--no-as-needed -l:libtcmalloc_minimal.so.4 \
 	-Wl,--pop-state
 endif
-LAND_LIBS := -lrdkafka -luring $(MALLOC_LIBS)
+LAND_LIBS := $(RDKAFKA_LIBS) -luring $(MALLOC_LIBS)
 DECODE_LIBS := -lprotobuf-c
 TRANSFORM_LIBS := -lsqlite3 -lpq -lprotobuf-c
-CLI_LIBS := -lrdkafka -lprotobuf-c -lsqlite3 -lpq
+CLI_LIBS := $(RDKAFKA_LIBS) -lprotobuf-c -lsqlite3 -lpq
 
 $(eval $(call stage,land,rawzone-land,$(LAND_LIBS)))
 $(eval $(call stage,decode,rawzone-decode,$(DECODE_LIBS)))
@@ -151,7 +167,8 @@ $(eval $(call test_folder,cli,$$(cli_LIB),$(CLI_LIBS)))
 $(eval $(call test_folder,pg,$$(transform_LIB),$(TRANSFORM_LIBS)))
 
 # tests/tools/*.c: helper programs of the scripted tests, deliberately
-# independent of rawzone's code (an outside view to check it against).
+# independent of rawzone's code (an outside view to check it against): they
+# link Debian's librdkafka, not the one rawzone is built with.
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(O)/tests/tools/%,$(TOOL_SRCS))
 
