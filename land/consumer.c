@@ -58,31 +58,58 @@ void land_consumer_print_defaults(void)
 		printf("  %s = %s\n", required[i][0], required[i][1]);
 }
 
-/* Eager rebalances only (land_consumer_new refuses cooperative
- * assignors): a revocation takes every partition, and land makes each
- * durable and commits it before librdkafka gives it up. The callback asks
- * librdkafka nothing that waits for its group thread: when
- * rd_kafka_consumer_close() serves an assignment that arrives during the
- * close, such a call (rd_kafka_rebalance_protocol(), for one) waits for
- * it forever (librdkafka issue 4041). */
+/* Whether @rk's assignor is cooperative. Read from its configuration, not
+ * asked of librdkafka: the callback must ask librdkafka nothing that waits
+ * for its group thread, because when rd_kafka_consumer_close() serves an
+ * assignment that arrives during the close, such a call
+ * (rd_kafka_rebalance_protocol(), for one) waits for it forever (librdkafka
+ * issue 4041). librdkafka refuses to mix cooperative and eager assignors. */
+static bool cooperative(rd_kafka_t *rk)
+{
+	char strategy[256];
+	size_t size = sizeof(strategy);
+
+	return rd_kafka_conf_get(rd_kafka_conf(rk),
+				 "partition.assignment.strategy", strategy,
+				 &size) == RD_KAFKA_CONF_OK &&
+	       strstr(strategy, "cooperative") != NULL;
+}
+
+/* Eager rebalances revoke every partition and assign a whole new set;
+ * cooperative ones revoke and assign only the partitions that move, while
+ * the others go on landing. Either way, land makes each revoked partition
+ * durable and commits it before librdkafka gives it up, and seeks each
+ * assigned one to its own next offset (land_assign). */
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			 rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
 	struct land *l = opaque;
-	rd_kafka_resp_err_t aerr;
+	bool incremental = cooperative(rk);
+	rd_kafka_error_t *ierr = NULL;
+	rd_kafka_resp_err_t aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
 
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		/* A fatal error here is seen by the main loop through
 		 * land_tick(); assign anyway so librdkafka stays sane. */
 		land_assign(l, parts);
-		aerr = rd_kafka_assign(rk, parts);
-	} else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-		land_revoke(l, parts, rd_kafka_assignment_lost(rk));
-		aerr = rd_kafka_assign(rk, NULL);
+		if (incremental)
+			ierr = rd_kafka_incremental_assign(rk, parts);
+		else
+			aerr = rd_kafka_assign(rk, parts);
 	} else {
-		diag_err("rebalance failed: %s", rd_kafka_err2str(err));
-		land_revoke(l, parts, true);
-		aerr = rd_kafka_assign(rk, NULL);
+		if (err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+			diag_err("rebalance failed: %s", rd_kafka_err2str(err));
+		land_revoke(l, parts,
+			    err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ||
+				    rd_kafka_assignment_lost(rk));
+		if (incremental)
+			ierr = rd_kafka_incremental_unassign(rk, parts);
+		else
+			aerr = rd_kafka_assign(rk, NULL);
+	}
+	if (ierr) {
+		diag_err("assignment failed: %s", rd_kafka_error_string(ierr));
+		rd_kafka_error_destroy(ierr);
 	}
 	if (aerr)
 		diag_err("assignment failed: %s", rd_kafka_err2str(aerr));
@@ -208,34 +235,6 @@ static rd_kafka_conf_t *conf_new(const struct cfg *cfg)
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (set(conf, required[i][0], required[i][1], "land") < 0)
 			goto out_conf;
-	{
-		char strategy[256];
-		size_t size = sizeof(strategy);
-
-		if (rd_kafka_conf_get(conf, "partition.assignment.strategy",
-				      strategy, &size) != RD_KAFKA_CONF_OK) {
-			diag_err("cannot read back [kafka] "
-				 "partition.assignment.strategy");
-			goto out_conf;
-		}
-		/* Measured (t_land_rebalance with cooperative-sticky): the
-		 * commit of an incremental revocation refused with
-		 * ILLEGAL_GENERATION, the partitions' next owner starting
-		 * from an older commit, and 2,585 of 200,000 records in
-		 * both raw zones: librdkafka issue 4059, fixed by its pull
-		 * request 4908, after Debian 12's 2.0.2. */
-		if (strstr(strategy, "cooperative-sticky")) {
-			diag_err(
-				"%s: [kafka] partition.assignment.strategy = "
-				"%s: land needs an eager assignor (range, "
-				"roundrobin); under cooperative-sticky the "
-				"offset commit that hands a revoked partition "
-				"over can be refused, and its next owner lands "
-				"again what this instance landed",
-				cfg->path, strategy);
-			goto out_conf;
-		}
-	}
 	return conf;
 
 out_conf:

@@ -3,13 +3,15 @@
 # again. Every record lands exactly once across the two raw zones, and each
 # revoked partition was made durable and committed before it was given up:
 # the instance that took it over starts exactly after the offset the
-# revoking instance logged as durable.
+# revoking instance logged as durable. With STRATEGY set (the cooperative
+# variant sets cooperative-sticky) both instances use that assignor.
 . "$(dirname "$0")/../lib.sh"
 
 kafka_start rebalance orders:8
 export GROUP=g-rebalance-$$
-write_conf "$T/a.conf" land-a "$T/a"
-write_conf "$T/b.conf" land-b "$T/b"
+strategy=${STRATEGY:+kafka.partition.assignment.strategy=$STRATEGY}
+write_conf "$T/a.conf" land-a "$T/a" $strategy
+write_conf "$T/b.conf" land-b "$T/b" $strategy
 "$BIN/rawzone" produce -b "$BOOTSTRAP" --count 200000 --rate 15000 \
 	--seed 3 >"$T/produce.log" 2>&1 &
 producer=$!
@@ -43,6 +45,15 @@ wait_until 120 "land-a to reach every high watermark" caught_up
 stop_stage "$a"
 
 grep -q 'revoked orders' "$T/a.log" || fail "land-a never gave a partition up"
+# Cooperative: land-a gives up only what land-b takes and keeps landing
+# the rest (eager revokes all 8 when land-b joins), counted up to its stop.
+if [ "${STRATEGY:-}" = cooperative-sticky ]; then
+	revoked=$(awk '/stopping:/ {exit} /revoked orders/ {n++} END {print n + 0}' "$T/a.log")
+	[ "$revoked" -ge 1 ] && [ "$revoked" -lt 8 ] ||
+		fail "cooperative: land-a revoked $revoked partitions before its stop: $(grep 'revoked orders' "$T/a.log")"
+	note "cooperative: land-a revoked $revoked partitions and kept the rest"
+fi
+
 # Exactly once across the two raw zones, byte for byte.
 "$TOOLS/kread" -b "$BOOTSTRAP" -t orders | sort >"$T/broker.jsonl"
 { "$BIN/rawzone" cat -c "$T/a.conf" --json; "$BIN/rawzone" cat -c "$T/b.conf" --json; } |
