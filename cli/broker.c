@@ -7,20 +7,19 @@
  * INADDR_LOOPBACK, port 0: a fresh port per broker per run); the bootstrap
  * list is printed as the first line of stdout so a script can read it.
  *
- * What the mock is, in librdkafka 2.0.2 (read in src/rdkafka_mock.c and
- * observed):
+ * What the mock is, in librdkafka 2.12.1 (read in src/rdkafka_mock.c and
+ * src/rdkafka_mock_handlers.c, and observed):
  *  - data lives in this process's memory and is lost when it stops;
  *  - each partition keeps at most 5 MiB and 100,000 message batches; beyond
  *    that the oldest batches are dropped silently (hard-coded, no knob), so
  *    the log start offset moves and a slow consumer gets
  *    OFFSET_OUT_OF_RANGE;
  *  - a topic unknown to the mock is auto-created (4 partitions, replication
- *    min(3, brokers)) by any Metadata request that names it, from a
- *    producer or a consumer alike: the mock speaks Metadata v0-v2 only, and
- *    AllowAutoTopicCreation (v4+) cannot be sent, so a consumer's
- *    allow.auto.create.topics=false is not obeyed. A consumer subscribing
- *    to a misspelt topic gets an empty 4-partition topic, not an error.
- *    Listing all topics (kcat -L without -t) creates nothing;
+ *    min(3, brokers)) by a Metadata request that names it and allows
+ *    creation: a producer's does (allow.auto.create.topics is true for
+ *    producers), a consumer's does not (false by default);
+ *  - a consumer group's first join waits group.initial.rebalance.delay.ms
+ *    (3 s unless set, as on a real broker): --group-delay-ms;
  *  - a broker set down closes its connections and its listener, keeping the
  *    port, so clients get "connection refused" until it is set up again.
  *
@@ -48,6 +47,7 @@
 #define CLI_BROKER_MAX_BROKERS 32
 #define CLI_BROKER_MAX_PARTITIONS 10000
 #define CLI_BROKER_MAX_TOPICS 64
+#define CLI_BROKER_MAX_DELAY_MS 300000
 
 struct cli_broker_topic {
 	char name[250]; /* Kafka's limit is 249 characters */
@@ -58,7 +58,8 @@ static void cli_broker_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: rawzone broker [--brokers N] [--topic NAME:PARTITIONS "
-		"...] [--help]\n"
+		"...]\n"
+		"                      [--group-delay-ms MS] [--help]\n"
 		"\n"
 		"Runs an embedded Kafka for demos and quick tests: "
 		"librdkafka's "
@@ -76,6 +77,13 @@ static void cli_broker_usage(FILE *out)
 		"Default: orders:8.\n"
 		"                           Replication factor: min(3, "
 		"brokers).\n"
+		"  --group-delay-ms MS      how long a consumer group's first "
+		"join waits\n"
+		"                           for more members (a broker's\n"
+		"                           group.initial.rebalance.delay.ms; "
+		"Kafka's\n"
+		"                           default is 3000). Default 0, 0 to "
+		"%d.\n"
 		"  -h, --help               this text\n"
 		"\n"
 		"Signals:\n"
@@ -85,7 +93,7 @@ static void cli_broker_usage(FILE *out)
 		"                   ones refused (ports are kept)\n"
 		"  SIGUSR2          set every broker up again\n"
 		"\n"
-		"Limits (librdkafka 2.0.2's mock, hard-coded):\n"
+		"Limits (librdkafka's mock, hard-coded):\n"
 		"  - data lives in memory only; it is lost when the broker "
 		"stops;\n"
 		"  - each partition keeps at most 5 MiB and 100,000 batches; "
@@ -93,12 +101,9 @@ static void cli_broker_usage(FILE *out)
 		"    are dropped silently (the log start offset moves);\n"
 		"  - a topic that does not exist is auto-created, empty, with "
 		"4 partitions,\n"
-		"    as soon as any client names it: a producer, and a "
-		"consumer too (the\n"
-		"    mock ignores allow.auto.create.topics=false), so a "
-		"misspelt topic is\n"
-		"    not an error here.\n",
-		CLI_BROKER_MAX_BROKERS);
+		"    when a producer names it (a consumer does not create "
+		"topics).\n",
+		CLI_BROKER_MAX_BROKERS, CLI_BROKER_MAX_DELAY_MS);
 }
 
 /* librdkafka's log lines, through diag. The handle's own notices (it has no
@@ -113,6 +118,24 @@ static void cli_broker_log_cb(const rd_kafka_t *rk, int level, const char *fac,
 		diag_warn("librdkafka %s: %s", fac, buf);
 	else
 		diag_debug("librdkafka %s: %s", fac, buf);
+}
+
+/* Parse the value of --@name into @out: an integer from @min to @max.
+ * Returns 0 or -EINVAL (reported). */
+static int cli_broker_parse_int(const char *name, const char *arg, long min,
+				long max, int *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || n < min || n > max) {
+		diag_err("--%s %s: must be %ld to %ld", name, arg, min, max);
+		return -EINVAL;
+	}
+	*out = (int)n;
+	return 0;
 }
 
 /* Parse "NAME:PARTITIONS" into @t. Returns 0 or -EINVAL (reported). */
@@ -182,6 +205,7 @@ int cmd_broker(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"brokers", required_argument, NULL, 'n'},
 		{"topic", required_argument, NULL, 't'},
+		{"group-delay-ms", required_argument, NULL, 'g'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -189,28 +213,25 @@ int cmd_broker(int argc, char **argv)
 	rd_kafka_mock_cluster_t *mcluster = NULL;
 	rd_kafka_conf_t *conf = NULL;
 	rd_kafka_t *rk = NULL;
-	int ntopics = 0, nbrokers = 3, opt, i, ret = 1;
+	int ntopics = 0, nbrokers = 3, delay_ms = 0, opt, i, ret = 1;
 	sigset_t sigs, oldsigs;
 	char errstr[512];
 	bool down = false;
 
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'n': {
-			char *end;
-			long n;
-
-			errno = 0;
-			n = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || n < 1 ||
-			    n > CLI_BROKER_MAX_BROKERS) {
-				diag_err("--brokers %s: must be 1 to %d",
-					 optarg, CLI_BROKER_MAX_BROKERS);
+		case 'n':
+			if (cli_broker_parse_int("brokers", optarg, 1,
+						 CLI_BROKER_MAX_BROKERS,
+						 &nbrokers))
 				return 2;
-			}
-			nbrokers = (int)n;
 			break;
-		}
+		case 'g':
+			if (cli_broker_parse_int("group-delay-ms", optarg, 0,
+						 CLI_BROKER_MAX_DELAY_MS,
+						 &delay_ms))
+				return 2;
+			break;
 		case 't':
 			if (ntopics == CLI_BROKER_MAX_TOPICS) {
 				diag_err("--topic: at most %d topics",
@@ -282,6 +303,7 @@ int cmd_broker(int argc, char **argv)
 			 nbrokers);
 		goto out_rk;
 	}
+	rd_kafka_mock_group_initial_rebalance_delay_ms(mcluster, delay_ms);
 	for (i = 0; i < ntopics; i++) {
 		int rf = nbrokers < 3 ? nbrokers : 3;
 		rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(
@@ -306,11 +328,13 @@ int cmd_broker(int argc, char **argv)
 	for (i = 0; i < ntopics; i++)
 		diag_info("topic %s: %d partitions", topics[i].name,
 			  topics[i].partitions);
-	diag_info("mock Kafka cluster of %d brokers at %s", nbrokers,
-		  rd_kafka_mock_cluster_bootstraps(mcluster));
+	diag_info("mock Kafka cluster of %d brokers at %s; a group's first "
+		  "join waits %d ms",
+		  nbrokers, rd_kafka_mock_cluster_bootstraps(mcluster),
+		  delay_ms);
 	diag_info("NOTE: data lives in memory only and is lost when this "
 		  "broker stops");
-	diag_info("NOTE: librdkafka 2.0.2's mock keeps at most 5 MiB and "
+	diag_info("NOTE: librdkafka's mock keeps at most 5 MiB and "
 		  "100,000 batches per partition and silently drops older "
 		  "records (hard-coded)");
 	diag_info("SIGTERM/SIGINT stop; SIGUSR1 sets every broker down, "

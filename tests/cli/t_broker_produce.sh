@@ -3,8 +3,9 @@
 # to end, checked with kcat: the first stdout line, produce with a manifest,
 # manifest == topic (partition, offset, key), the bad-record mix, the same
 # seed giving the same bytes, brokers down and up by SIGUSR1/SIGUSR2 with a
-# producer running through it, the config file path, usage errors, and a
-# clean exit on SIGTERM. Skips (77) without kcat.
+# producer running through it, the config file path, usage errors, a
+# group's first join at once by default and after --group-delay-ms when
+# given, and a clean exit on SIGTERM. Skips (77) without kcat.
 set -uo pipefail
 
 RZ=${RAWZONE_BIN:-build/bin}/rawzone
@@ -301,10 +302,35 @@ start_broker b2 --brokers 1 --topic a:2 --topic b:3
 kcat -L -b "$BOOT" >"$tmp/meta2" 2>&1 || fail "kcat -L failed"
 grep -q 'topic "a" with 2 partitions' "$tmp/meta2" || fail "topic a"
 grep -q 'topic "b" with 3 partitions' "$tmp/meta2" || fail "topic b"
+
+# join_ms GROUP: how long kcat, the group's only member, takes to join
+# and read one record of topic a, in milliseconds.
+join_ms() {
+	local start=${EPOCHREALTIME/./}
+	timeout 20 kcat -b "$BOOT" -G "g-$1" -X auto.offset.reset=earliest \
+		-c 1 -q a >/dev/null 2>&1 || fail "kcat -G g-$1: no record in 20 s"
+	echo $(((${EPOCHREALTIME/./} - start) / 1000))
+}
+say "a group's first join: at once by default"
+echo x | kcat -P -b "$BOOT" -t a 2>/dev/null || fail "kcat -P to topic a"
+ms=$(join_ms nodelay)
+[ "$ms" -lt 2000 ] || fail "the first join took $ms ms (expected no delay)"
 kill -INT "$BPID"
 wait "$BPID"
 rc=$?
 forget "$BPID"
 [ $rc -eq 0 ] || fail "broker exited $rc on SIGINT"
+
+say "--group-delay-ms 3000: the first join waits 3 s"
+start_broker b3 --brokers 1 --topic a:1 --group-delay-ms 3000
+echo x | kcat -P -b "$BOOT" -t a 2>/dev/null || fail "kcat -P to topic a"
+ms=$(join_ms delay)
+[ "$ms" -ge 2900 ] || fail "the first join took $ms ms (expected 3 s)"
+grep -q "a group's first join waits 3000 ms" "$tmp/b3.err" || fail "no log line of the delay"
+"$RZ" broker --group-delay-ms -1 2>"$tmp/bad_delay" && fail "--group-delay-ms -1 accepted"
+grep -q -- '--group-delay-ms -1: must be 0 to 300000' "$tmp/bad_delay" || fail "no clear message: $(cat "$tmp/bad_delay")"
+kill -TERM "$BPID"
+wait "$BPID"
+forget "$BPID"
 
 echo "PASS"
