@@ -57,6 +57,7 @@ static const char *const tuned[][2] = {
 	{"auto.offset.reset", "earliest"},
 	{"queued.min.messages", "5000000"},
 	{"queued.max.messages.kbytes", "262144"},
+	{"fetch.queue.backoff.ms", "10"},
 	{"fetch.wait.max.ms", "10"},
 	{"fetch.max.bytes", "52428800"},
 	{"max.partition.fetch.bytes", "4194304"},

@@ -19,11 +19,13 @@
 static const char *const tuned[][2] = {
 	{"auto.offset.reset", "earliest"},
 	{"queued.min.messages", "5000000"},
-	/* librdkafka 2.0.2 stops fetching while the queue is over this and
-	 * looks again only up to a second later, unless land wakes it
-	 * (main.c, queue_dry). It is land's memory for records fetched
-	 * ahead; tailing, it stays nearly empty. */
+	/* land's memory for records fetched ahead; tailing, it stays
+	 * nearly empty. */
 	{"queued.max.messages.kbytes", "262144"},
+	/* While the queue is over that, librdkafka fetches again only after
+	 * this; its default (1000) leaves a land that drains a bounded
+	 * prefetch in milliseconds idle for most of each second. */
+	{"fetch.queue.backoff.ms", "10"},
 	{"fetch.wait.max.ms", "10"},
 	{"fetch.max.bytes", "52428800"},
 	{"max.partition.fetch.bytes", "4194304"},

@@ -1167,7 +1167,7 @@ void land_get_stats(const struct land *l, struct land_stats *st)
 	st->ring_overflows = l->ring ? shm_ring_overflows(l->ring) : 0;
 }
 
-int land_behind(const struct land *l, rd_kafka_topic_partition_list_t *list)
+int land_behind(const struct land *l)
 {
 	int n = 0;
 	size_t i;
@@ -1182,10 +1182,6 @@ int land_behind(const struct land *l, rd_kafka_topic_partition_list_t *list)
 		    hi <= p->next)
 			continue;
 		n++;
-		if (list)
-			rd_kafka_topic_partition_list_add(list, p->topic,
-							  p->partition)
-				->offset = RD_KAFKA_OFFSET_END;
 	}
 	return n;
 }

@@ -99,9 +99,8 @@ struct land_stats {
 void land_get_stats(const struct land *l, struct land_stats *st);
 
 /* land_behind - how many assigned partitions have a broker end (as the
- * last fetch reported it) past what land has taken; each is added to
- * @list (offset RD_KAFKA_OFFSET_END) unless @list is NULL. */
-int land_behind(const struct land *l, rd_kafka_topic_partition_list_t *list);
+ * last fetch reported it) past what land has taken. */
+int land_behind(const struct land *l);
 
 /* land_free - release everything; in-flight I/O is waited for, nothing is
  * checkpointed. NULL accepted. */

@@ -79,47 +79,12 @@ static void usage(FILE *out)
  * that has landed nothing yet, or whose broker end is not known, counts
  * as caught up: at worst an epoch closes early.
  *
- * Or librdkafka stopped fetching: 2.0.2 stops fetching a partition while
- * its prefetch queue is over queued.max.messages.kbytes and looks again
- * only when its broker thread wakes: on network input, on an operation for
- * it, or a second later. A land that drains a small queue faster than that
- * idles with a backlog on the broker (measured: 1 s to 3.4 s for 2M
- * records under memory_bytes = 128M). So when the last fetch said the
- * broker has more, land sends the partitions' leaders a ListOffsets
- * request, an operation for each of their broker threads, which wakes the
- * fetchers. The gap between two such nudges doubles from NUDGE_MS up to a
- * second while nothing arrives (a broker that is away), and starts again
- * at NUDGE_MS once records do. (A transaction marker keeps the broker's
- * end past the last record for good: tailing such a topic never nudges.) */
-#define NUDGE_MS 10
-
-struct nudge {
-	int64_t last_ms, gap_ms;
-	int64_t full_ms; /* the last full batch */
-};
-
-static void queue_dry(rd_kafka_t *rk, struct land *l, struct nudge *n)
+ * Or librdkafka has not fetched the rest yet; it will within
+ * fetch.queue.backoff.ms (land/consumer.c), and the epoch waits. */
+static void queue_dry(struct land *l, int64_t full_ms)
 {
-	rd_kafka_topic_partition_list_t *behind;
-	int64_t now = clock_ms();
-
-	if (now - n->full_ms > 1000)
-		return;
-	/* A count first: the list is built only for a nudge. */
-	if (land_behind(l, NULL) == 0) {
+	if (clock_ms() - full_ms <= 1000 && land_behind(l) == 0)
 		land_settle(l);
-		return;
-	}
-	if (now - n->last_ms < n->gap_ms)
-		return;
-	n->last_ms = now;
-	n->gap_ms = n->gap_ms * 2 > 1000 ? 1000 : n->gap_ms * 2;
-	behind = rd_kafka_topic_partition_list_new(8);
-	land_behind(l, behind);
-	/* The request is the wake-up: the answer does not matter, so land
-	 * waits for it only briefly. */
-	rd_kafka_offsets_for_times(rk, behind, 5);
-	rd_kafka_topic_partition_list_destroy(behind);
 }
 
 static void report(const struct land *l, int64_t *last_ms,
@@ -151,7 +116,7 @@ int main(int argc, char **argv)
 	rd_kafka_message_t **msgs = NULL;
 	struct land_stats last = {0};
 	int64_t last_report;
-	struct nudge nudge = {0, NUDGE_MS, INT64_MIN / 2};
+	int64_t full_ms = INT64_MIN / 2; /* the last full batch */
 	int64_t start_ms = clock_ms();
 	bool first_told = false;
 	int ret, pipefd[2] = {-1, -1};
@@ -237,13 +202,10 @@ int main(int argc, char **argv)
 		}
 		if (clock_ms() - last_report >= 10000)
 			report(l, &last_report, &last);
-		if (n > 0) {
-			nudge.gap_ms = NUDGE_MS;
-			if (n == cfg->land_batch_records)
-				nudge.full_ms = clock_ms();
-		} else {
-			queue_dry(rk, l, &nudge);
-		}
+		if (n == cfg->land_batch_records)
+			full_ms = clock_ms();
+		else if (n <= 0)
+			queue_dry(l, full_ms);
 		if (n <= 0) {
 			struct pollfd pfd[2] = {
 				{pipefd[0], POLLIN, 0},
