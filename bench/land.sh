@@ -40,11 +40,11 @@
 #           the first record (bare: its first_s; land: "first record
 #           framed" in its log; both from their main(), so both keep their
 #           exec in; kcat, which joins no group: its whole life, startup
-#           included). It leaves out the group join, which
-#           on the mock is a fixed 3 s wait for more members (hard-coded
-#           in librdkafka 2.0.2) and the largest part of a run's wall
-#           time there; the real broker is started with
-#           group.initial.rebalance.delay.ms = 0.
+#           included). It leaves out the group join; both brokers are
+#           started without a wait for more members before a group's
+#           first join (the mock: rawzone broker's default
+#           --group-delay-ms 0; the real broker:
+#           group.initial.rebalance.delay.ms = 0).
 #   broker CPU  what the broker process spent meanwhile (not counted in
 #           CPU: it shares the machine's cores)
 # Each run also notes the CPU that other processes used meanwhile (from

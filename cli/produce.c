@@ -60,7 +60,7 @@ static const struct {
 	{"partitioner", "murmur2_random"},
 };
 
-/* Consumer-only properties of librdkafka 2.0.2 (CONFIGURATION.md, "C"):
+/* Consumer-only properties of librdkafka 2.12.1 (CONFIGURATION.md, "C"):
  * the [kafka] section of rawzone.conf is land's, and a producer given one of
  * these only warns that it ignores it. We skip them quietly instead. */
 static const char *const cli_produce_consumer_keys[] = {
@@ -77,10 +77,13 @@ static const char *const cli_produce_consumer_keys[] = {
 	"fetch.max.bytes",
 	"fetch.message.max.bytes",
 	"fetch.min.bytes",
+	"fetch.queue.backoff.ms",
 	"fetch.wait.max.ms",
 	"group.id",
 	"group.instance.id",
+	"group.protocol",
 	"group.protocol.type",
+	"group.remote.assignor",
 	"heartbeat.interval.ms",
 	"isolation.level",
 	"max.partition.fetch.bytes",

@@ -10,7 +10,7 @@
 
 #define KiB ((int64_t)1 << 10)
 #define MiB ((int64_t)1 << 20)
-#define QUEUED_KBYTES_MAX 2097151  /* librdkafka 2.0.2's range */
+#define QUEUED_KBYTES_MAX 2097151  /* librdkafka 2.12.1's range */
 #define FETCH_BYTES_MAX 2147483135 /* the same */
 
 int land_memory_check(const struct cfg *cfg)
