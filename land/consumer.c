@@ -228,6 +228,20 @@ static rd_kafka_conf_t *conf_new(const struct cfg *cfg)
 			cfg->path) < 0)
 			goto out_conf;
 	}
+	/* KIP-848's protocol assigns on the broker and takes neither
+	 * session.timeout.ms nor an assignor from the client: land's
+	 * handover is tested with the classic protocol only. */
+	{
+		const char *gp = cfg_kafka_get(cfg, "group.protocol");
+
+		if (gp && strcmp(gp, "classic") != 0) {
+			diag_err("%s: [kafka] group.protocol = %s: land "
+				 "supports the classic group protocol only "
+				 "(eager or cooperative-sticky assignors)",
+				 cfg->path, gp);
+			goto out_conf;
+		}
+	}
 	if (!cfg_kafka_get(cfg, "group.id")) {
 		diag_err("%s: [kafka] group.id: required by land (the consumer "
 			 "group)",

@@ -926,7 +926,8 @@ static void skip_landed_elsewhere(struct land *l,
 	rd_kafka_resp_err_t err;
 	int i;
 
-	if (!l->rk)
+	/* A cooperative rebalance assigns nothing new as often as not. */
+	if (!l->rk || parts->cnt == 0)
 		return;
 	q = rd_kafka_topic_partition_list_copy(parts);
 	err = rd_kafka_committed(l->rk, q, 10000);
@@ -1070,10 +1071,14 @@ int land_revoke(struct land *l, rd_kafka_topic_partition_list_t *parts,
 		}
 		if (list->cnt) {
 			err = rd_kafka_commit(l->rk, list, 0);
+			/* Their next owner starts from an older commit
+			 * and lands again what this instance landed. */
 			if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-				diag_warn("commit of %d revoked partitions "
-					  "failed: %s",
-					  list->cnt, rd_kafka_err2str(err));
+				diag_err("commit of %d revoked partitions "
+					 "failed: %s; their next owner lands "
+					 "again from the last commit that "
+					 "succeeded",
+					 list->cnt, rd_kafka_err2str(err));
 		}
 		rd_kafka_topic_partition_list_destroy(list);
 	}

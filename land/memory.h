@@ -12,8 +12,9 @@
  * and the rest is librdkafka's bookkeeping and land's own. A [kafka] key
  * set in the config file wins over what is derived here. Measured: 128 MiB
  * keeps land at 89-123 MiB peak, alone and in the end-to-end benchmark
- * (docs/BENCHMARKS.md); land wakes the fetchers that a full prefetch
- * stops (land/main.c), so the bound costs little speed.
+ * (docs/BENCHMARKS.md); with fetch.queue.backoff.ms at 10 (land/consumer.c)
+ * librdkafka fetches again soon after a full prefetch drains, so the bound
+ * costs little speed.
  */
 #ifndef RZ_LAND_MEMORY_H
 #define RZ_LAND_MEMORY_H

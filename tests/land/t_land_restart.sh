@@ -6,7 +6,8 @@
 # O_DIRECT where /tmp takes it, so each continues segments the other mode
 # wrote, across 1M segment rolls. The last run lands under [land]
 # memory_bytes. Bad settings (a memory bound too small, eager and
-# cooperative assignors mixed) are refused with the key named.
+# cooperative assignors mixed, KIP-848's group protocol) are refused with
+# the key named.
 . "$(dirname "$0")/../lib.sh"
 
 mock_start orders:4
@@ -50,6 +51,13 @@ rc=$?
 grep -q 'partition.assignment.strategy' "$T/mix.log" ||
 	fail "no clear message: $(cat "$T/mix.log")"
 ! grep -q 'landing' "$T/mix.log" || fail "land went on: $(cat "$T/mix.log")"
+# KIP-848's group protocol is refused, naming the key.
+timeout 20 "$BIN/rawzone-land" -c "$T/rz.conf" \
+	-X kafka.group.protocol=consumer >"$T/kip848.log" 2>&1
+rc=$?
+[ $rc -eq 2 ] || fail "group.protocol = consumer: land exited $rc, expected 2"
+grep -q 'group.protocol = consumer: land supports the classic group protocol only' "$T/kip848.log" ||
+	fail "no clear message: $(cat "$T/kip848.log")"
 # The catch-up runs under a 48M bound: buffers and prefetch sized from it.
 start_stage land "$T/rz.conf" -X land.memory_bytes=48M
 land=$STAGE_PID
