@@ -181,8 +181,8 @@ $(O)/tests/tools/%: tests/tools/%.c | $(DEPS_OK)
 BENCH_SRCS := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BBIN)/%,$(BENCH_SRCS))
 
-$(BBIN)/%: $(O)/bench/%.o $(cli_LIB) $(decode_LIB) $(transform_LIB) \
-		$(PROTO_LIB) $(CORE_LIB)
+$(BBIN)/%: $(O)/bench/%.o $(cli_LIB) $(land_LIB) $(decode_LIB) \
+		$(transform_LIB) $(PROTO_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(CLI_LIBS) -luring $(BENCH_MALLOC) $(CORE_LIBS) -o $@
 
