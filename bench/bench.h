@@ -18,13 +18,19 @@
 #include <time.h>
 #include <unistd.h>
 
-/* bench_now - monotonic seconds. */
-static inline double bench_now(void)
+/* bench_clock - seconds of clock @id, with fractions. */
+static inline double bench_clock(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* bench_now - monotonic seconds. */
+static inline double bench_now(void)
+{
+	return bench_clock(CLOCK_MONOTONIC);
 }
 
 /* bench_unix_now - wall-clock seconds since 1970, with fractions: the
@@ -32,10 +38,7 @@ static inline double bench_now(void)
  * before it starts a program to a moment the program reports. */
 static inline double bench_unix_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return bench_clock(CLOCK_REALTIME);
 }
 
 /* bench_cpu_s - user + system seconds of this process, all threads. */

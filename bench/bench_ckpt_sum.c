@@ -187,7 +187,8 @@ int main(int argc, char **argv)
 	uint64_t target = 0, sum = 0;
 	size_t parts = 0;
 	double t0 = bench_now(), limit = 600, cpu = 0, end_unix;
-	char dir[PATH_MAX];
+	char copy[PATH_MAX];
+	const char *dir;
 	long interval_ms = 10, hwm = 0;
 	char threads[1024] = "";
 	int opt, pid = 0, memfd, ifd, watch = -1, ret, status = 1;
@@ -232,17 +233,12 @@ int main(int argc, char **argv)
 		close(memfd);
 		return 1;
 	}
-	{
-		char copy[PATH_MAX];
-
-		if ((size_t)snprintf(copy, sizeof(copy), "%s", path) >=
-		    sizeof(copy)) {
-			fprintf(stderr, "bench_ckpt_sum: %s: path too long\n",
-				path);
-			goto out;
-		}
-		snprintf(dir, sizeof(dir), "%s", dirname(copy));
+	/* dirname() may write into its argument: a copy of the path. */
+	if ((size_t)snprintf(copy, sizeof(copy), "%s", path) >= sizeof(copy)) {
+		fprintf(stderr, "bench_ckpt_sum: %s: path too long\n", path);
+		goto out;
 	}
+	dir = dirname(copy);
 
 	for (;;) {
 		ret = ckpt_sum(path, memfd, &sum, &parts);

@@ -58,33 +58,26 @@ int stage_begin(struct stage_args *a, int argc, char **argv)
 				return 1;
 			}
 			break;
-		case 'o': /* --once, --kafka-settings: some stages only */
+		case 'o': /* --once and --kafka-settings: some stages only */
+			if (!a->has_once)
+				goto out_usage;
+			a->once = true;
+			break;
 		case 'k':
-			if (opt == 'o' ? !a->has_once : !a->has_settings) {
-				cfg_overrides_free(&ov);
-				a->usage(stderr);
-				return 2;
-			}
-			if (opt == 'o')
-				a->once = true;
-			else
-				a->settings = true;
+			if (!a->has_settings)
+				goto out_usage;
+			a->settings = true;
 			break;
 		case 'h':
 			cfg_overrides_free(&ov);
 			a->usage(stdout);
 			return 0;
 		default:
-			cfg_overrides_free(&ov);
-			a->usage(stderr);
-			return 2;
+			goto out_usage;
 		}
 	}
-	if (!conf || optind != argc) {
-		cfg_overrides_free(&ov);
-		a->usage(stderr);
-		return 2;
-	}
+	if (!conf || optind != argc)
+		goto out_usage;
 	ret = cfg_load(conf, ov.v, ov.n, &a->cfg);
 	cfg_overrides_free(&ov);
 	if (ret < 0)
@@ -118,4 +111,9 @@ out_cfg:
 	cfg_free(a->cfg);
 	a->cfg = NULL;
 	return 1;
+
+out_usage:
+	cfg_overrides_free(&ov);
+	a->usage(stderr);
+	return 2;
 }

@@ -228,20 +228,6 @@ static rd_kafka_conf_t *conf_new(const struct cfg *cfg)
 			cfg->path) < 0)
 			goto out_conf;
 	}
-	/* KIP-848's protocol assigns on the broker and takes neither
-	 * session.timeout.ms nor an assignor from the client: land's
-	 * handover is tested with the classic protocol only. */
-	{
-		const char *gp = cfg_kafka_get(cfg, "group.protocol");
-
-		if (gp && strcmp(gp, "classic") != 0) {
-			diag_err("%s: [kafka] group.protocol = %s: land "
-				 "supports the classic group protocol only "
-				 "(eager or cooperative-sticky assignors)",
-				 cfg->path, gp);
-			goto out_conf;
-		}
-	}
 	if (!cfg_kafka_get(cfg, "group.id")) {
 		diag_err("%s: [kafka] group.id: required by land (the consumer "
 			 "group)",
@@ -251,6 +237,24 @@ static rd_kafka_conf_t *conf_new(const struct cfg *cfg)
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (set(conf, required[i][0], required[i][1], "land") < 0)
 			goto out_conf;
+	/* KIP-848's protocol assigns on the broker and takes neither
+	 * session.timeout.ms nor an assignor from the client: land's
+	 * handover is tested with the classic protocol only. The value as
+	 * librdkafka took it, whatever its spelling in [kafka]. */
+	{
+		char gp[32];
+		size_t size = sizeof(gp);
+
+		if (rd_kafka_conf_get(conf, "group.protocol", gp, &size) ==
+			    RD_KAFKA_CONF_OK &&
+		    strcmp(gp, "classic") != 0) {
+			diag_err("%s: [kafka] group.protocol = %s: land "
+				 "supports the classic group protocol only "
+				 "(eager or cooperative-sticky assignors)",
+				 cfg->path, gp);
+			goto out_conf;
+		}
+	}
 	return conf;
 
 out_conf:

@@ -204,16 +204,16 @@ int main(int argc, char **argv)
 			report(l, &last_report, &last);
 		if (n == cfg->land_batch_records)
 			full_ms = clock_ms();
-		else if (n <= 0)
-			queue_dry(l, full_ms);
 		if (n <= 0) {
 			struct pollfd pfd[2] = {
 				{pipefd[0], POLLIN, 0},
 				{land_wait_fd(l), POLLIN, 0},
 			};
-			int t = land_timeout_ms(l);
 			char drain[64];
+			int t;
 
+			queue_dry(l, full_ms);
+			t = land_timeout_ms(l);
 			if (t < 0 || t > 1000)
 				t = 1000;
 			poll(pfd, pfd[1].fd >= 0 ? 2 : 1, t);
