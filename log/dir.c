@@ -502,6 +502,7 @@ int log_dir_reserve(struct log_dir *d, int64_t first, size_t len,
 	if (fd < 0)
 		return fd;
 	set_active(d, fd, base, LOG_SEG_HDR_SIZE);
+	d->synced = 0; /* the header too waits for the next sync */
 	ret = index_open(d, d->end);
 	if (ret < 0)
 		return ret;

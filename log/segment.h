@@ -71,8 +71,9 @@ int log_seg_path(char *buf, size_t size, const char *dir, uint64_t base,
 int log_seg_list(const char *dir, uint64_t **bases, size_t *n);
 
 /* log_seg_create - create segment @base in @dir (exclusive, 0640), write
- * and fdatasync its header, then fsync @dir so the new entry is durable.
- * Returns the fd (read-write) or -errno. */
+ * its header, then fsync @dir so the new entry is durable. The header is
+ * left for the caller's next fdatasync of the segment, which must come
+ * before anything refers to it. Returns the fd (read-write) or -errno. */
 int log_seg_create(const char *dir, uint64_t base, enum log_zone zone,
 		   int32_t partition);
 

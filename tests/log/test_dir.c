@@ -343,8 +343,9 @@ int main(void)
 	CHECK_EQ(log_dir_recover(d, &ck, &r), -ERR_CORRUPT);
 	CHECK_EQ(test_seg_size(dir, end.seg), end.pos);
 
-	/* A segment whose creation was torn (header short or garbage) is
-	 * removed; the one before stays active. */
+	/* A segment whose creation was torn (header short or garbage, or
+	 * none at all: its header is synced only with its first records)
+	 * is removed; the one before stays active. */
 	{
 		char p2[PATH_MAX];
 		int fd;
@@ -352,6 +353,14 @@ int main(void)
 		log_seg_path(p2, sizeof(p2), dir, 5000, ".log");
 		fd = open(p2, O_WRONLY | O_CREAT, 0640);
 		CHECK(fd >= 0 && write(fd, "RZSEG", 5) == 5);
+		close(fd);
+		d = reopen(d, &end, &r, 64 * 1024);
+		CHECK_EQ(r.removed_segments, 1);
+		CHECK(access(p2, F_OK) != 0);
+		CHECK_EQ(log_pos_cmp(r.end, end), 0);
+
+		fd = open(p2, O_WRONLY | O_CREAT, 0640);
+		CHECK(fd >= 0);
 		close(fd);
 		d = reopen(d, &end, &r, 64 * 1024);
 		CHECK_EQ(r.removed_segments, 1);
