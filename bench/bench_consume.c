@@ -24,6 +24,9 @@
  *
  * For the analysis of where land's time goes, -W adds land's per-record
  * work back, one piece at a time, still without any I/O:
+ *   -W touch    read every byte of each record's key and value, and
+ *               nothing else: the least any consumer that keeps the
+ *               bytes pays over one that counts them;
  *   -W headers  ask librdkafka for each record's headers and timestamp
  *               (headers are parsed on first access), as land would
  *               without land/headers.h;
@@ -78,9 +81,30 @@ static const char *const required[][2] = {
 #define NTUNED (sizeof(tuned) / sizeof(tuned[0]))
 #define NREQUIRED (sizeof(required) / sizeof(required[0]))
 
-enum work { WORK_NONE, WORK_HEADERS, WORK_FRAME };
+enum work { WORK_NONE, WORK_TOUCH, WORK_HEADERS, WORK_FRAME };
 
 #define FRAME_BUF (256u * 1024)
+
+/* Folded into the result so the compiler keeps the reads of -W touch. */
+static volatile uint64_t touched;
+
+/* Every byte of @len at @p read once, 8 at a time. */
+static uint64_t touch(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	uint64_t x = 0, w;
+	size_t i;
+
+	if (!b)
+		return 0;
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&w, b + i, 8);
+		x ^= w;
+	}
+	for (; i < len; i++)
+		x ^= b[i];
+	return x;
+}
 
 /* What land_add() does with a record, to the level of @w. Returns the
  * framed size (0 below WORK_FRAME); -1 if the record does not fit. */
@@ -95,6 +119,11 @@ static long do_work(enum work w, const rd_kafka_message_t *m, char *buf,
 
 	if (w == WORK_NONE)
 		return 0;
+	if (w == WORK_TOUCH) {
+		touched ^=
+			touch(m->key, m->key_len) ^ touch(m->payload, m->len);
+		return 0;
+	}
 	/* No record of the benchmark has headers: a count of 0 is all
 	 * there is to find. */
 	if ((w == WORK_HEADERS || !land_headers_none(m)) &&
@@ -141,7 +170,8 @@ static void usage(FILE *out)
 		"(default 10000,\n"
 		"               land's [land] batch_records)\n"
 		"  -T SECONDS   give up after this long (default 600)\n"
-		"  -W WORK      none (default), headers or frame: land's "
+		"  -W WORK      none (default), touch, headers or frame: "
+		"land's "
 		"per-record work\n"
 		"               without I/O, for profiling (see the source)\n"
 		"  -X KEY=VALUE a librdkafka property, applied after land's "
@@ -269,6 +299,8 @@ int main(int argc, char **argv)
 				work = WORK_NONE;
 			else if (strcmp(optarg, "headers") == 0)
 				work = WORK_HEADERS;
+			else if (strcmp(optarg, "touch") == 0)
+				work = WORK_TOUCH;
 			else if (strcmp(optarg, "frame") == 0)
 				work = WORK_FRAME;
 			else {
