@@ -20,7 +20,9 @@
 #         the disk land writes to), deleted afterwards
 #   land  rawzone-land with its default config (fsync on), a fresh data_dir
 #         and group, until its checkpoint covers every record
-#         (bench_ckpt_sum); then SIGTERM, and it must stop cleanly
+#         (bench_ckpt_sum); then SIGTERM, and it must stop cleanly. Its
+#         data_dir is kept until the benchmark ends (about RECORDS x 260
+#         B a run; the free space is checked first)
 # and prints a markdown table of the medians and the ratios land/bare and
 # land/kcat (by records/s) against the targets (>= 0.9 and >= 1.5), and
 # land/bare_unbounded beside them (no target).
@@ -412,7 +414,7 @@ land_settings() { # $1 = kind
 }
 
 run_land() { # $1 = kind
-	local inst="$tag-$1-$round-$attempt" d=$work/land-$1-$round out t0 rc=0 last first
+	local inst="$tag-$1-$round-$attempt" d=$work/land-$1-$round-$attempt out t0 rc=0 last first
 	mkdir -p "$d"
 	land_conf "$1" "$inst" "$d" >"$d/rawzone.conf"
 	land_args
@@ -441,7 +443,7 @@ run_land() { # $1 = kind
 		die "$1: no \"first record framed\" line in land's log"
 	first=${BASH_REMATCH[1]}
 	cp "$d/land.log" "$work/land-$1-last.log"
-	rm -rf "$d"
+	# The raw zone stays until the end (see LAND_KEEP_BYTES).
 	rm -f "/dev/shm/rawzone.$inst.land-decode"
 	note "$1" land "$(since "$t0" "$(kv "$out" end_unix)")" \
 		"$(kv "$out" cpu_s)" "$(kv "$out" maxrss_kib)" "$first"
@@ -452,6 +454,16 @@ run_land() { # $1 = kind
 say "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), Linux $(uname -r)"
 say "work directory $work ($(df -PT "$work" | awk 'NR == 2 { print $2 " on " $1 }'))"
 say "$RECORDS records x $VALUE_BYTES B, $ROUNDS round(s), brokers: ${kinds[*]}"
+# Every land run's raw zone stays on disk until the end. On ext4 without a
+# journal (this machine's root) a new file skips every inode freed in the
+# last 60-300 s (the kernel's recently_deleted()): deleting a run's 256
+# files made the next run's land scan past them all as it created its own:
+# 11% of its polling thread's samples (perf record) after a few runs, a
+# cost of the benchmark's cleanup and not of landing.
+LAND_KEEP_BYTES=$((RECORDS * (VALUE_BYTES + 80) * ROUNDS * ${#kinds[@]}))
+avail=$(df -PB1 "$work" | awk 'NR == 2 { print $4 }')
+((avail > LAND_KEEP_BYTES + RECORDS * (VALUE_BYTES + 1))) ||
+	die "work directory $work: $((avail >> 20)) MiB free, the runs need $(((LAND_KEEP_BYTES + RECORDS * (VALUE_BYTES + 1)) >> 20)) MiB (set BENCH_DIR elsewhere or fewer -r rounds)"
 ((${#XS[@]})) && say "librdkafka overrides (bare and land): ${XS[*]}"
 ((${#LS[@]})) && say "land config overrides: ${LS[*]}"
 
