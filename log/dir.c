@@ -447,6 +447,14 @@ int log_dir_recover(struct log_dir *d, const struct log_pos *durable,
 			ret = io_fdatasync(fd); /* (a cut synced it) */
 		if (ret < 0)
 			goto out;
+	} else if (!cut && (!durable || last != durable->seg)) {
+		/* A segment no checkpoint has named, created and then left
+		 * without records: its header may be in the page cache only
+		 * (log_seg_create leaves it to the first sync), and from
+		 * here on a checkpoint may name its start. */
+		ret = io_fdatasync(fd);
+		if (ret < 0)
+			goto out;
 	}
 	set_active(d, fd, last, (uint64_t)st.st_size);
 	fd = -1;
