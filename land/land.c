@@ -1172,23 +1172,21 @@ void land_get_stats(const struct land *l, struct land_stats *st)
 	st->ring_overflows = l->ring ? shm_ring_overflows(l->ring) : 0;
 }
 
-int land_behind(const struct land *l)
+bool land_behind(const struct land *l)
 {
-	int n = 0;
 	size_t i;
 
 	for (i = 0; i < l->nparts; i++) {
 		const struct land_part *p = l->parts[i];
 		int64_t lo, hi;
 
-		if (!p->assigned || !p->have_next ||
-		    rd_kafka_get_watermark_offsets(l->rk, p->topic,
-						   p->partition, &lo, &hi) ||
-		    hi <= p->next)
-			continue;
-		n++;
+		if (p->assigned && p->have_next &&
+		    !rd_kafka_get_watermark_offsets(l->rk, p->topic,
+						    p->partition, &lo, &hi) &&
+		    hi > p->next)
+			return true;
 	}
-	return n;
+	return false;
 }
 
 void land_set_kafka(struct land *l, rd_kafka_t *rk)

@@ -98,9 +98,9 @@ struct land_stats {
 };
 void land_get_stats(const struct land *l, struct land_stats *st);
 
-/* land_behind - how many assigned partitions have a broker end (as the
+/* land_behind - whether an assigned partition has a broker end (as the
  * last fetch reported it) past what land has taken. */
-int land_behind(const struct land *l);
+bool land_behind(const struct land *l);
 
 /* land_free - release everything; in-flight I/O is waited for, nothing is
  * checkpointed. NULL accepted. */

@@ -83,7 +83,7 @@ static void usage(FILE *out)
  * fetch.queue.backoff.ms (land/consumer.c), and the epoch waits. */
 static void queue_dry(struct land *l, int64_t full_ms)
 {
-	if (clock_ms() - full_ms <= 1000 && land_behind(l) == 0)
+	if (clock_ms() - full_ms <= 1000 && !land_behind(l))
 		land_settle(l);
 }
 
