@@ -374,24 +374,27 @@ int log_dir_recover(struct log_dir *d, const struct log_pos *durable,
 	/* The segment holding the end becomes the active one; a torn tail is
 	 * cut off and every later segment removed, then made durable. A cut
 	 * at position 0 is a segment whose header is torn: it was being
-	 * created, so it goes too, and the one before it is the active one. */
+	 * created, so it goes too, and the one before it is the active one.
+	 * Without a cut, the end is the last record, or the checkpoint's
+	 * segment if later: segments past both hold nothing, and go too. A
+	 * crash left them (a roll, then writes that never completed), and
+	 * kept, they would take records older than their name in a keyed
+	 * log, or be named by a checkpoint while their header, which
+	 * log_seg_create does not sync, may not be durable. */
 	if (cut && cut_pos == 0) {
 		for (i = 0, last = 0; i < nbases && bases[i] < cut_seg; i++)
 			last = bases[i];
-		if (i == 0) {
-			for (i = 0; i < nbases; i++) {
-				ret = remove_segment(d, bases[i]);
-				if (ret < 0)
-					goto out;
-				r->removed_segments++;
-			}
-			r->end = (struct log_pos){0, 0};
-			ret = io_fsync_dir(d->path);
-			goto out; /* nothing valid: an empty log */
-		}
+		if (i == 0)
+			goto empty;
 		cut = false;
+	} else if (cut) {
+		last = cut_seg;
+	} else if (r->have_last || durable) {
+		last = r->have_last ? r->last_pos.seg : 0;
+		if (durable && durable->seg > last)
+			last = durable->seg;
 	} else {
-		last = cut ? cut_seg : bases[nbases - 1];
+		goto empty; /* segments, but not a record in them */
 	}
 	for (i = first; i < nbases; i++) {
 		if (bases[i] <= last)
@@ -447,14 +450,6 @@ int log_dir_recover(struct log_dir *d, const struct log_pos *durable,
 			ret = io_fdatasync(fd); /* (a cut synced it) */
 		if (ret < 0)
 			goto out;
-	} else if (!cut && (!durable || last != durable->seg)) {
-		/* A segment no checkpoint has named, created and then left
-		 * without records: its header may be in the page cache only
-		 * (log_seg_create leaves it to the first sync), and from
-		 * here on a checkpoint may name its start. */
-		ret = io_fdatasync(fd);
-		if (ret < 0)
-			goto out;
 	}
 	set_active(d, fd, last, (uint64_t)st.st_size);
 	fd = -1;
@@ -464,6 +459,17 @@ int log_dir_recover(struct log_dir *d, const struct log_pos *durable,
 		d->last_offset = r->last_offset;
 	}
 	ret = index_open(d, d->end);
+	goto out;
+
+empty: /* nothing valid: an empty log */
+	for (i = 0; i < nbases; i++) {
+		ret = remove_segment(d, bases[i]);
+		if (ret < 0)
+			goto out;
+		r->removed_segments++;
+	}
+	r->end = (struct log_pos){0, 0};
+	ret = io_fsync_dir(d->path);
 out:
 	if (fd >= 0)
 		close(fd);
