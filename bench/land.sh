@@ -16,6 +16,10 @@
 #         memory bound ([land] memory_bytes = 0: a 256 MiB prefetch, 4
 #         MiB fetches per partition): what librdkafka gives with all the
 #         memory it wants, reported beside the target
+#   frame bench_consume -W frame: bare with land's per-record work added
+#         (headers, timestamp, the frame with its CRC32C, into a reused
+#         buffer) and no write: what land would reach if its writes and
+#         syncs cost nothing, reported beside the target
 #   kcat  kcat -C -e -o beginning -q, to a file in the work directory (on
 #         the disk land writes to), deleted afterwards
 #   land  rawzone-land with its default config (fsync on), a fresh data_dir
@@ -25,7 +29,8 @@
 #         B a run; the free space is checked first)
 # and prints a markdown table of the medians and the ratios land/bare and
 # land/kcat (by records/s) against the targets (>= 0.9 and >= 1.5), and
-# land/bare_unbounded beside them (no target).
+# land/bare_unbounded and land/frame beside them (no target); then where
+# the CPU went (below).
 #
 # What is measured, per run:
 #   wall    from just before the process is started (its exec and
@@ -49,6 +54,14 @@
 #           group.initial.rebalance.delay.ms = 0).
 #   broker CPU  what the broker process spent meanwhile (not counted in
 #           CPU: it shares the machine's cores)
+#   threads  CPU of bare, frame and land split by thread: the consumer's
+#           own thread (the one that frames), librdkafka's threads, and
+#           io_uring's workers (land's writes and fdatasyncs); cores busy
+#           is (CPU + broker CPU) / wall. Where that nears the machine's
+#           cores, records/s follow CPU per record, and the table gives
+#           the bound on land/bare that framing and writing alone set:
+#           (bare's CPU + broker) / (frame's CPU + broker + land's
+#           io_uring workers)
 # Each run also notes the CPU that other processes used meanwhile (from
 # /proc/stat); a run where they used more than 20% of a core is flagged
 # on stderr and counted in a warning under the table (or, with
@@ -267,8 +280,17 @@ sample_end() { # at the run's end point
 	e_broker=$(proc_ticks "$(broker_pid)")
 }
 
-note() { # kind who wall cpu rss_kib first; uses the samples
-	local key=$1.$2 rate srate bcpu other
+# "name/cpu,name/cpu,..." (bench_threads) -> "own librdkafka io_uring":
+# CPU s of the thread named $2, of librdkafka's threads, of io_uring's
+# workers
+split_threads() { # $1 = threads, $2 = the consumer thread's name
+	tr ',' '\n' <<<"$1" | awk -F/ -v own="$2" '
+		$1 == own { o += $2 } $1 ~ /^rdk:/ { r += $2 } $1 == "iou-wrk" { u += $2 }
+		END { printf "%.2f %.2f %.2f", o, r, u }'
+}
+
+note() { # kind who wall cpu rss_kib first [threads name]; uses the samples
+	local key=$1.$2 rate srate bcpu other split
 	rate=$(awk -v n="$RECORDS" -v s="$3" 'BEGIN { printf "%.0f", n / s }')
 	srate=$(awk -v n="$RECORDS" -v s="$3" -v f="$6" 'BEGIN { printf "%.0f", n / (s - f) }')
 	bcpu=$(awk -v a="$s_broker" -v b="$e_broker" -v t="$TCK" 'BEGIN { printf "%.2f", (b - a) / t }')
@@ -293,6 +315,12 @@ note() { # kind who wall cpu rss_kib first; uses the samples
 	R[$key.cpu]+="$4 "
 	R[$key.rss]+="$5 "
 	R[$key.bcpu]+="$bcpu "
+	if (($# > 6)); then
+		read -r -a split <<<"$(split_threads "$7" "$8")"
+		R[$key.town]+="${split[0]} "
+		R[$key.trdk]+="${split[1]} "
+		R[$key.tiou]+="${split[2]} "
+	fi
 	R[$key.other]+="$other "
 	[[ $2 == land ]] && EPOCHS[$1]+="$land_epochs "
 	return 0
@@ -334,13 +362,13 @@ stop_broker() { # $1 = kind
 	fi
 }
 
-run_bare() { # $1 = kind, $2 = bare (land's settings, the default) or bare_unbounded
+run_bare() { # $1 = kind, $2 = bare (land's settings, the default), bare_unbounded or frame
 	local out xargs=() who=${2:-bare} t0
-	if [[ $who == bare ]]; then
-		xargs=("${LAND_XS[@]}")
-	else
-		for x in "${XS[@]}"; do xargs+=(-X "$x"); done
-	fi
+	case $who in
+	bare) xargs=("${LAND_XS[@]}") ;;
+	frame) xargs=("${LAND_XS[@]}" -W frame) ;;
+	*) for x in "${XS[@]}"; do xargs+=(-X "$x"); done ;;
+	esac
 	sample_start
 	t0=$EPOCHREALTIME
 	out=$("$BBIN/bench_consume" -b "$bs" -t "$TOPIC" -n "$RECORDS" \
@@ -351,9 +379,10 @@ run_bare() { # $1 = kind, $2 = bare (land's settings, the default) or bare_unbou
 		$(kv "$out" bytes) == $((RECORDS * VALUE_BYTES)) ]] ||
 		die "$1: bench_consume: unexpected result: $out"
 	note "$1" "$who" "$(since "$t0" "$(kv "$out" end_unix)")" "$(kv "$out" cpu_s)" "$(kv "$out" maxrss_kib)" \
-		"$(kv "$out" first_s)"
+		"$(kv "$out" first_s)" "$(kv "$out" threads)" bench_consume
 }
 run_bare_unbounded() { run_bare "$1" bare_unbounded; }
+run_frame() { run_bare "$1" frame; }
 
 run_kcat() { # $1 = kind
 	local f=$work/kcat.out t size
@@ -446,7 +475,8 @@ run_land() { # $1 = kind
 	# The raw zone stays until the end (see LAND_KEEP_BYTES).
 	rm -f "/dev/shm/rawzone.$inst.land-decode"
 	note "$1" land "$(since "$t0" "$(kv "$out" end_unix)")" \
-		"$(kv "$out" cpu_s)" "$(kv "$out" maxrss_kib)" "$first"
+		"$(kv "$out" cpu_s)" "$(kv "$out" maxrss_kib)" "$first" \
+		"$(kv "$out" threads)" rawzone-land
 }
 
 # ------------------------------------------------------------ the runs
@@ -485,7 +515,7 @@ for kind in "${kinds[@]}"; do
 		-T "$RUN_TIMEOUT" >/dev/null 2>"$work/warmup.err" ||
 		{ cat "$work/warmup.err" >&2; die "$kind: warm-up read failed"; }
 	for ((round = 1; round <= ROUNDS; round++)); do
-		for who in bare bare_unbounded kcat land; do
+		for who in bare bare_unbounded frame kcat land; do
 			attempt=0
 			while :; do
 				retry=0
@@ -517,7 +547,7 @@ echo "| broker | consumer | records/s | MB/s | wall s | CPU s | peak RSS MiB | b
 echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 declare -A MED
 for kind in "${kinds[@]}"; do
-	for who in bare bare_unbounded kcat land; do
+	for who in bare bare_unbounded frame kcat land; do
 		k=$kind.$who
 		# shellcheck disable=SC2086 # word splitting wanted
 		{
@@ -527,6 +557,11 @@ for kind in "${kinds[@]}"; do
 			MED[$k.cpu]=$(median_of ${R[$k.cpu]})
 			MED[$k.rss]=$(median_of ${R[$k.rss]})
 			MED[$k.bcpu]=$(median_of ${R[$k.bcpu]})
+			if [[ -n ${R[$k.town]:-} ]]; then
+				MED[$k.town]=$(median_of ${R[$k.town]})
+				MED[$k.trdk]=$(median_of ${R[$k.trdk]})
+				MED[$k.tiou]=$(median_of ${R[$k.tiou]})
+			fi
 		}
 		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(desc "$kind")" "$who" \
 			"$(fmt %.0f "${MED[$k.rate]}")" \
@@ -537,19 +572,41 @@ for kind in "${kinds[@]}"; do
 	done
 done
 echo
-echo "| broker | measured | land / bare | target >= 0.9 | land / kcat | target >= 1.5 | land / bare_unbounded | land epochs |"
-echo "| --- | --- | ---: | --- | ---: | --- | ---: | --- |"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+echo "| broker | measured | land / bare | target >= 0.9 | land / kcat | target >= 1.5 | land / bare_unbounded | land / frame | land epochs |"
+echo "| --- | --- | ---: | --- | ---: | --- | ---: | ---: | --- |"
 for kind in "${kinds[@]}"; do
 	for m in rate srate; do
-		rb=$(awk -v a="${MED[$kind.land.$m]}" -v b="${MED[$kind.bare.$m]}" 'BEGIN { printf "%.2f", a / b }')
-		rk=$(awk -v a="${MED[$kind.land.$m]}" -v b="${MED[$kind.kcat.$m]}" 'BEGIN { printf "%.2f", a / b }')
-		ru=$(awk -v a="${MED[$kind.land.$m]}" -v b="${MED[$kind.bare_unbounded.$m]}" 'BEGIN { printf "%.2f", a / b }')
-		printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(desc "$kind")" \
+		rb=$(ratio "${MED[$kind.land.$m]}" "${MED[$kind.bare.$m]}")
+		rk=$(ratio "${MED[$kind.land.$m]}" "${MED[$kind.kcat.$m]}")
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(desc "$kind")" \
 			"$([[ $m == rate ]] && echo "whole run" || echo "from the first record")" \
 			"$rb" "$(awk -v r="$rb" 'BEGIN { print (r >= 0.9) ? "met" : "MISSED" }')" \
 			"$rk" "$(awk -v r="$rk" 'BEGIN { print (r >= 1.5) ? "met" : "MISSED" }')" \
-			"$ru" "${EPOCHS[$kind]% }"
+			"$(ratio "${MED[$kind.land.$m]}" "${MED[$kind.bare_unbounded.$m]}")" \
+			"$(ratio "${MED[$kind.land.$m]}" "${MED[$kind.frame.$m]}")" "${EPOCHS[$kind]% }"
 	done
+done
+echo
+echo "Where the CPU went (CPU s, medians; cores busy = (CPU + broker CPU) / wall, of $(nproc)):"
+echo
+echo "| broker | consumer | own thread | librdkafka threads | io_uring workers | all threads | broker | cores busy |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+for kind in "${kinds[@]}"; do
+	for who in bare frame land; do
+		k=$kind.$who
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(desc "$kind")" "$who" \
+			"${MED[$k.town]}" "${MED[$k.trdk]}" "${MED[$k.tiou]}" \
+			"$(fmt %.2f "${MED[$k.cpu]}")" "$(fmt %.2f "${MED[$k.bcpu]}")" \
+			"$(awk -v c="${MED[$k.cpu]}" -v b="${MED[$k.bcpu]}" -v w="${MED[$k.wall]}" 'BEGIN { printf "%.2f", (c + b) / w }')"
+	done
+done
+echo
+for kind in "${kinds[@]}"; do
+	echo "$(desc "$kind"): framing and writing alone bound land / bare to $(awk \
+		-v b="${MED[$kind.bare.cpu]}" -v bb="${MED[$kind.bare.bcpu]}" \
+		-v f="${MED[$kind.frame.cpu]}" -v fb="${MED[$kind.frame.bcpu]}" \
+		-v u="${MED[$kind.land.tiou]}" 'BEGIN { printf "%.2f", (b + bb) / (f + fb + u) }') where the cores are busy."
 done
 if ((noisy)); then
 	echo
