@@ -42,6 +42,7 @@ struct cfg {
 	int64_t land_ring_capacity;
 	int land_static_membership;
 	int land_direct_io;
+	int64_t land_stop_timeout_ms;
 
 	/* [decode] */
 	char *dec_registry;

@@ -117,6 +117,36 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		diag_err("assignment failed: %s", rd_kafka_err2str(aerr));
 }
 
+bool land_consumer_close(rd_kafka_t *rk, rd_kafka_queue_t *q,
+			 int64_t deadline_ms)
+{
+	rd_kafka_error_t *err = rd_kafka_consumer_close_queue(rk, q);
+
+	if (err) {
+		diag_warn("cannot leave the consumer group: %s",
+			  rd_kafka_error_string(err));
+		rd_kafka_error_destroy(err);
+		return false;
+	}
+	while (!rd_kafka_consumer_closed(rk)) {
+		int64_t left = deadline_ms - clock_ms();
+		rd_kafka_message_t *m;
+
+		if (left <= 0) {
+			diag_warn("the consumer group was not left within "
+				  "[land] stop_timeout_ms (is the broker "
+				  "reachable?): stopping without; the group "
+				  "reassigns the partitions after "
+				  "session.timeout.ms");
+			return false;
+		}
+		m = rd_kafka_consume_queue(q, left < 100 ? (int)left : 100);
+		if (m)
+			rd_kafka_message_destroy(m);
+	}
+	return true;
+}
+
 static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		      rd_kafka_topic_partition_list_t *offsets, void *opaque)
 {

@@ -139,6 +139,8 @@ struct land {
 	bool settle;	   /* caught up: close the open epoch now */
 	int64_t commit_ms; /* the last asynchronous commit */
 	bool commit_due;   /* durable offsets not committed since */
+	bool stopping;	   /* land_stop(): Kafka is waited for until stop_by */
+	int64_t stop_by;
 };
 
 static int set_fatal(struct land *l, int err)
@@ -386,17 +388,53 @@ static void start_sync(struct land *l, struct epoch *ep)
 		complete_epoch(l, ep);
 }
 
-/* Commit durable offsets of assigned partitions that moved. @sync waits
- * for the broker's answer. A failed commit is not fatal: the local
- * checkpoint rules, and the next commit supersedes it. */
-static void commit_offsets(struct land *l, bool sync)
+/* Commit @list and wait for the broker's answer: until the stop's
+ * deadline when stopping, else for [land] stop_timeout_ms. Returns the
+ * answer, or RD_KAFKA_RESP_ERR__TIMED_OUT when none came in time (an
+ * unreachable broker: librdkafka may still deliver the commit later). */
+static rd_kafka_resp_err_t commit_wait(struct land *l,
+				       rd_kafka_topic_partition_list_t *list)
+{
+	int64_t by = l->stopping ? l->stop_by
+				 : clock_ms() + l->cfg->land_stop_timeout_ms;
+	rd_kafka_queue_t *q = rd_kafka_queue_new(l->rk);
+	rd_kafka_resp_err_t err;
+	bool answered = false;
+
+	if (!q)
+		return RD_KAFKA_RESP_ERR__CRIT_SYS_RESOURCE;
+	err = rd_kafka_commit_queue(l->rk, list, q, NULL, NULL);
+	while (!err && !answered) {
+		int64_t left = by - clock_ms();
+		rd_kafka_event_t *ev =
+			rd_kafka_queue_poll(q, left > 0 ? (int)left : 0);
+
+		if (ev &&
+		    rd_kafka_event_type(ev) == RD_KAFKA_EVENT_OFFSET_COMMIT) {
+			err = rd_kafka_event_error(ev);
+			answered = true;
+		}
+		if (ev)
+			rd_kafka_event_destroy(ev);
+		else if (left <= 0)
+			err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+	}
+	rd_kafka_queue_destroy(q);
+	return err;
+}
+
+/* Commit durable offsets of assigned partitions that moved. @wait waits
+ * for the broker's answer (commit_wait()); returns the answer, or
+ * RD_KAFKA_RESP_ERR_NO_ERROR when not waiting. A failed commit is not
+ * fatal: the local checkpoint rules, and the next commit supersedes it. */
+static rd_kafka_resp_err_t commit_offsets(struct land *l, bool wait)
 {
 	rd_kafka_topic_partition_list_t *list;
-	rd_kafka_resp_err_t err;
+	rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
 	size_t i;
 
 	if (!l->rk)
-		return;
+		return err;
 	list = rd_kafka_topic_partition_list_new(
 		(int)(l->nparts ? l->nparts : 1));
 	for (i = 0; i < l->nparts; i++) {
@@ -410,13 +448,22 @@ static void commit_offsets(struct land *l, bool sync)
 		p->committed = p->durable_next;
 	}
 	if (list->cnt) {
-		err = rd_kafka_commit(l->rk, list, sync ? 0 : 1);
-		if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+		err = wait ? commit_wait(l, list)
+			   : rd_kafka_commit(l->rk, list, 1);
+		if (err == RD_KAFKA_RESP_ERR__TIMED_OUT && wait)
+			diag_warn("offset commit of %d partitions not "
+				  "confirmed within [land] stop_timeout_ms = "
+				  "%lld (is the broker reachable?); land's "
+				  "checkpoint keeps the place",
+				  list->cnt,
+				  (long long)l->cfg->land_stop_timeout_ms);
+		else if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
 			diag_warn("offset commit of %d partitions failed: %s "
 				  "(superseded by the next one)",
 				  list->cnt, rd_kafka_err2str(err));
 	}
 	rd_kafka_topic_partition_list_destroy(list);
+	return err;
 }
 
 /* The asynchronous commit, once LAND_COMMIT_MS have passed since the last
@@ -822,7 +869,7 @@ int land_wait_fd(const struct land *l)
 	return land_io_eventfd(l->io);
 }
 
-int land_flush(struct land *l, bool commit_sync)
+int land_flush(struct land *l)
 {
 	int ret;
 
@@ -837,18 +884,23 @@ int land_flush(struct land *l, bool commit_sync)
 		if (ret < 0)
 			return set_fatal(l, ret);
 	}
-	if (l->fatal)
-		return l->fatal;
-	if (commit_sync) {
-		size_t i;
+	return l->fatal;
+}
 
-		/* Recommit what an asynchronous commit may not have
-		 * delivered yet. */
-		for (i = 0; i < l->nparts; i++)
-			l->parts[i]->committed = -1;
-		commit_offsets(l, true);
-	}
-	return 0;
+int land_stop(struct land *l, int64_t deadline_ms)
+{
+	size_t i;
+	int ret;
+
+	l->stopping = true;
+	l->stop_by = deadline_ms;
+	ret = land_flush(l);
+	if (ret < 0)
+		return ret;
+	/* Recommit what an asynchronous commit may not have delivered. */
+	for (i = 0; i < l->nparts; i++)
+		l->parts[i]->committed = -1;
+	return commit_offsets(l, true) == RD_KAFKA_RESP_ERR__TIMED_OUT;
 }
 
 /* --- assignment ----------------------------------------------------------- */
@@ -979,7 +1031,7 @@ static int fit_chunks(struct land *l)
 		want /= 2;
 	if (want == land_pool_chunk_size(l->pool))
 		return 0;
-	ret = land_flush(l, false);
+	ret = land_flush(l);
 	if (ret < 0)
 		return ret;
 	ret = land_pool_recut(l->pool, want);
@@ -1051,7 +1103,7 @@ int land_revoke(struct land *l, rd_kafka_topic_partition_list_t *parts,
 {
 	int i, ret;
 
-	ret = land_flush(l, false);
+	ret = land_flush(l);
 	if (ret < 0)
 		return ret;
 	if (!lost && l->rk) {
@@ -1070,15 +1122,19 @@ int land_revoke(struct land *l, rd_kafka_topic_partition_list_t *parts,
 					->offset = p->durable_next;
 		}
 		if (list->cnt) {
-			err = rd_kafka_commit(l->rk, list, 0);
+			err = commit_wait(l, list);
 			/* Their next owner starts from an older commit
 			 * and lands again what this instance landed. */
 			if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
 				diag_err("commit of %d revoked partitions "
-					 "failed: %s; their next owner lands "
-					 "again from the last commit that "
+					 "failed: %s%s; their next owner may "
+					 "land again from the last commit that "
 					 "succeeded",
-					 list->cnt, rd_kafka_err2str(err));
+					 list->cnt, rd_kafka_err2str(err),
+					 err == RD_KAFKA_RESP_ERR__TIMED_OUT
+						 ? " (no answer within [land] "
+						   "stop_timeout_ms)"
+						 : "");
 		}
 		rd_kafka_topic_partition_list_destroy(list);
 	}

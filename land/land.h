@@ -9,8 +9,8 @@
  *   K4 positions are published on the land->decode ring;
  *   K5 the offsets are committed to Kafka, asynchronously, at most every
  *      LAND_COMMIT_MS (durability does not wait for them; a revoke and a
- *      stop commit synchronously); a commit the broker refused is sent
- *      again with the next one.
+ *      stop wait for the broker's answer, [land] stop_timeout_ms at most);
+ *      a commit the broker refused is sent again with the next one.
  * Epochs overlap: while one syncs, the next collects records. One epoch is
  * in its sync phase at a time, so checkpoints and commits go in order. A
  * Kafka offset is never committed ahead of durable bytes. A failed write
@@ -49,7 +49,9 @@ int land_assign(struct land *l, rd_kafka_topic_partition_list_t *parts);
 
 /* land_revoke - give up @parts: make everything landed durable,
  * checkpoint it and, unless @lost, commit the revoked partitions' offsets
- * synchronously; then close their logs. Returns 0 or a fatal error. */
+ * and wait for the answer ([land] stop_timeout_ms at most, or until the
+ * deadline of land_stop()); then close their logs. Returns 0 or a fatal
+ * error. */
 int land_revoke(struct land *l, rd_kafka_topic_partition_list_t *parts,
 		bool lost);
 
@@ -75,10 +77,16 @@ void land_settle(struct land *l);
 void land_commit_result(struct land *l, rd_kafka_resp_err_t err,
 			const rd_kafka_topic_partition_list_t *offsets);
 
-/* land_flush - make everything landed so far durable, checkpointed,
- * published and (if @commit_sync) committed to Kafka before returning.
- * Returns 0 or a fatal error. */
-int land_flush(struct land *l, bool commit_sync);
+/* land_flush - make everything landed so far durable, checkpointed and
+ * published before returning. Returns 0 or a fatal error. */
+int land_flush(struct land *l);
+
+/* land_stop - the caller stops: land_flush(), then commit every assigned
+ * partition's durable offset and wait for the broker's answer until
+ * @deadline_ms (clock_ms()), as revokes from now on do. Returns 0, 1 when
+ * the broker did not answer in time (it is unreachable: the caller should
+ * not wait for it again), or a fatal error. */
+int land_stop(struct land *l, int64_t deadline_ms);
 
 /* land_wait_fd - readable when I/O completions are waiting (for poll). */
 int land_wait_fd(const struct land *l);

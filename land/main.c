@@ -119,6 +119,8 @@ int main(int argc, char **argv)
 	int64_t full_ms = INT64_MIN / 2; /* the last full batch */
 	int64_t start_ms = clock_ms();
 	bool first_told = false;
+	bool abandon = false; /* Kafka unreachable at the stop */
+	int64_t stop_by;
 	int ret, pipefd[2] = {-1, -1};
 	int status;
 
@@ -223,12 +225,16 @@ int main(int argc, char **argv)
 	}
 
 	diag_info("stopping: landing what is in flight");
-	ret = land_flush(l, true);
+	/* Kafka is waited for at most [land] stop_timeout_ms in all: the
+	 * landed records are durable and checkpointed either way. */
+	stop_by = clock_ms() + cfg->land_stop_timeout_ms;
+	ret = land_stop(l, stop_by);
 	if (ret < 0)
 		goto out_fatal;
-	/* Revokes the assignment (the rebalance callback flushes and commits
-	 * again: nothing is left by then). */
-	rd_kafka_consumer_close(rk);
+	/* Closing revokes the assignment (the rebalance callback flushes
+	 * and commits again: nothing is left by then). A broker that did
+	 * not answer the commit is not waited for again. */
+	abandon = ret > 0 || !land_consumer_close(rk, q, stop_by);
 	report(l, &last_report, &last);
 	{
 		struct land_stats st;
@@ -254,9 +260,9 @@ out_fatal:
 	_exit(1);
 
 out:
-	if (q)
+	if (q && !abandon)
 		rd_kafka_queue_destroy(q);
-	if (rk)
+	if (rk && !abandon)
 		rd_kafka_destroy(rk);
 	land_free(l);
 	free(msgs);
@@ -265,5 +271,14 @@ out:
 		close(pipefd[1]);
 	}
 	cfg_free(cfg);
+	if (abandon) {
+		/* librdkafka's teardown would wait for the group coordinator
+		 * it cannot reach (up to session.timeout.ms). Exiting ends its
+		 * threads instead, as a crash would: the group reassigns the
+		 * partitions, and the next start resumes from the checkpoint
+		 * land has just written. */
+		fflush(NULL);
+		_exit(status);
+	}
 	return status;
 }
