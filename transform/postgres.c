@@ -209,16 +209,17 @@ out:
 static int pg_open_url(const char *url, void **out)
 {
 	/* Keywords before dbname are defaults the URL may override; those
-	 * after it are not (libpq processes them in order). */
-	const char *const keys[] = {"keepalives_idle",
-				    "keepalives_interval",
-				    "keepalives_count",
-				    "dbname",
-				    "fallback_application_name",
-				    "client_encoding",
-				    NULL};
-	const char *const vals[] = {XF_PG_KEEPALIVE_S,	 "10",	 "3", url,
-				    "rawzone-transform", "UTF8", NULL};
+	 * after it are not (libpq processes them in order). Without a
+	 * connect_timeout a server that accepts and never answers holds the
+	 * start (and its SIGTERM) for good. */
+	const char *const keys[] = {
+		"keepalives_idle",  "keepalives_interval",
+		"keepalives_count", "connect_timeout",
+		"dbname",	    "fallback_application_name",
+		"client_encoding",  NULL};
+	const char *const vals[] = {
+		XF_PG_KEEPALIVE_S,   "10",   "3", XF_PG_CONNECT_TIMEOUT_S, url,
+		"rawzone-transform", "UTF8", NULL};
 	struct pg_db *db;
 	char m[512];
 	const char *env;
@@ -237,7 +238,7 @@ static int pg_open_url(const char *url, void **out)
 		return -ENOMEM;
 	}
 	if (PQstatus(db->conn) != CONNECTION_OK) {
-		diag_err("%s: cannot connect: %s", db->name,
+		diag_err("%s ([transform] sink): cannot connect: %s", db->name,
 			 trim(PQerrorMessage(db->conn), m, sizeof(m)));
 		ret = -ERR_DB;
 		goto out_finish;

@@ -9,7 +9,8 @@
  *
  * The connection: client_encoding UTF8 always (decode guarantees UTF-8
  * without NUL bytes); TCP keepalives of XF_PG_KEEPALIVE_S unless the URL
- * sets its own, so a peer that vanished is noticed; application_name
+ * sets its own, so a peer that vanished is noticed; a connect_timeout of
+ * XF_PG_CONNECT_TIMEOUT_S unless the URL sets one; application_name
  * rawzone-transform unless the URL names one. Statements are prepared once
  * (PQprepare) and described, so each parameter is sent in the form its
  * type takes best: bigint (and int, smallint) as binary integers, text as
@@ -46,8 +47,9 @@
 
 #include "transform/sink.h"
 
-#define XF_PG_MAX_QUEUED 256   /* no-row statements in flight, at most */
-#define XF_PG_KEEPALIVE_S "30" /* idle seconds before TCP keepalives */
+#define XF_PG_MAX_QUEUED 256	     /* no-row statements in flight, at most */
+#define XF_PG_KEEPALIVE_S "30"	     /* idle seconds before TCP keepalives */
+#define XF_PG_CONNECT_TIMEOUT_S "10" /* seconds a connect may take */
 
 extern const struct xf_sink_ops xf_pg_ops;	 /* postgresql://... */
 extern const struct xf_sink_ops xf_pg_alias_ops; /* postgres://... */

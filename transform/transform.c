@@ -748,6 +748,19 @@ static int hand_over(struct xf *xf)
 	return ret;
 }
 
+/* The writer's fatal error, or 0. The reader otherwise learns of it at its
+ * next hand-over, which a caught-up reader may never reach: it would stay
+ * up with its lock held and apply nothing. */
+static int writer_error(struct xf *xf)
+{
+	int ret;
+
+	pthread_mutex_lock(&xf->mu);
+	ret = xf->werr;
+	pthread_mutex_unlock(&xf->mu);
+	return ret;
+}
+
 /* --- the transaction (writer) ---------------------------------------------- */
 
 static int apply_route(struct xf *xf, struct rbatch *rb)
@@ -1023,6 +1036,9 @@ static int run(struct xf *xf, const volatile sig_atomic_t *stop, bool once)
 		} else if (caught_up) {
 			int64_t t = XF_POLL_MS;
 
+			ret = writer_error(xf);
+			if (ret < 0)
+				return ret;
 			if (xf->cur->n)
 				t = xf->cur->start_ms +
 				    xf->cfg->xf_batch_latency_ms - now;

@@ -1,0 +1,76 @@
+# tests/transform/t_transform_db_down.sh - transform and a PostgreSQL
+# server that goes away (a real server, tests/pg/pg.sh; the embedded
+# broker):
+#   - the server stops while transform is caught up; records arrive, the
+#     batch they make fails, and there is nothing more to read: transform
+#     exits 1 within seconds, saying why, and frees its lock for the
+#     supervisor's restart (it used to stay up, lock held, applying
+#     nothing until another record came);
+#   - started while the server is down, transform exits 1 naming the sink
+#     and the key [transform] sink;
+#   - once the server is back, a new transform applies everything, and
+#     PostgreSQL holds exactly the producer's manifest (through a rebuild
+#     into SQLite, as t_e2e_postgres checks it).
+. "$(dirname "$0")/../lib.sh"
+
+# sum_of CONF KEY: the sum over partitions of KEY in rawzone status --json.
+sum_of() {
+	"$BIN/rawzone" status -c "$1" --offline --json 2>/dev/null |
+		grep -o "\"$2\":[0-9-]*" | awk -F: '$2 > 0 {s += $2} END {print s + 0}'
+}
+outcomes_are() { [ "$(sum_of "$1" outcomes)" -eq "$2" ]; }
+decoded_are() { [ "$(sum_of "$1" decoded)" -eq "$2" ]; }
+exited() { ! kill -0 "$1" 2>/dev/null; }
+
+mock_start orders:4
+pg_start down
+# A batch waits 3 s for records, so the 100 records produced while the
+# server is down make one batch, and nothing comes after it.
+write_conf "$T/rz.conf" xfdown "$T/data" "land.static_membership=false" \
+	"transform.sink=$PG_URL" "transform.batch_latency_ms=3000"
+produce() { # COUNT SEED
+	"$BIN/rawzone" produce -b "$BOOTSTRAP" --count "$1" --bad-fraction 0.01 --seed "$2" \
+		--manifest "$T/manifest.$2" >"$T/produce.$2.log" 2>&1 ||
+		fail "produce: $(tail -n 3 "$T/produce.$2.log")"
+}
+
+produce 20000 31
+start_pipeline "$T/rz.conf"
+wait_until 120 "transform to apply 20000 records" outcomes_are "$T/rz.conf" 20000
+
+"$TOP/tests/pg/pg.sh" stop "$PG_DIR" >/dev/null 2>&1 || fail "pg.sh stop"
+note "PostgreSQL stopped; 100 more records"
+produce 100 32
+wait_until 60 "decode to decode 20100 records" decoded_are "$T/rz.conf" 20100
+wait_until 15 "transform to exit after its batch failed" exited "${pid[transform]}"
+wait "${pid[transform]}"
+rc=$?
+[ $rc -eq 1 ] || fail "transform exited $rc after the database went away, not 1"
+grep -q 'stopping after a fatal error' "$T/transform.log" ||
+	fail "transform's log does not say why it stopped: $(tail -n 3 "$T/transform.log")"
+
+"$BIN/rawzone-transform" -c "$T/rz.conf" >"$T/transform-down.log" 2>&1
+rc=$?
+[ $rc -eq 1 ] || fail "transform started with the database down exited $rc, not 1"
+grep -q "\[transform\] sink.*cannot connect" "$T/transform-down.log" ||
+	fail "the connect error does not name [transform] sink: $(tail -n 2 "$T/transform-down.log")"
+
+"$TOP/tests/pg/pg.sh" start "$PG_DIR" >/dev/null 2>&1 || fail "pg.sh start"
+note "PostgreSQL started again"
+start_stage transform "$T/rz.conf"
+pid[transform]=$STAGE_PID
+wait_until 120 "the new transform to apply 20100 records" outcomes_are "$T/rz.conf" 20100
+for s in land decode transform; do stop_stage "${pid[$s]}"; done
+
+cat "$T/manifest.31" "$T/manifest.32" >"$T/manifest.jsonl"
+"$BIN/rawzone" rebuild -c "$T/rz.conf" --sink "sqlite:$T/rebuilt.db" >"$T/rebuild.out" 2>&1 ||
+	fail "rebuild: $(tail -n 3 "$T/rebuild.out")"
+python3 "$TOP/tests/tools/check_db.py" "$T/rebuilt.db" "$T/manifest.jsonl" ||
+	fail "the rebuilt database does not match the manifest"
+for t in order_events orders rawzone_quarantine; do
+	psql "$PG_URL" -AtF'|' -c "SELECT * FROM $t" | LC_ALL=C sort >"$T/pg.$t"
+	sqlite3 -separator '|' "$T/rebuilt.db" "SELECT * FROM $t" | LC_ALL=C sort >"$T/sq.$t"
+	cmp -s "$T/pg.$t" "$T/sq.$t" ||
+		fail "table $t differs between PostgreSQL and the rebuild: $(diff "$T/pg.$t" "$T/sq.$t" | head -n 5)"
+done
+note "PostgreSQL: $(wc -l <"$T/pg.order_events") events; equal to the rebuild and the manifest"
