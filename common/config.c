@@ -72,11 +72,12 @@ static const struct cfg_key keys[] = {
 	 "page cache)"},
 	{"land", "ring_capacity", CFG_INT, F(land_ring_capacity), 0, 64,
 	 1 << 24, "65536", "entries of the land->decode ring (power of two)"},
-	{"land", "stop_timeout_ms", CFG_INT, F(land_stop_timeout_ms), 0, 0,
+	{"land", "stop_timeout_ms", CFG_INT, F(land_stop_timeout_ms), 0, 100,
 	 600000, "10000",
-	 "a stop waits at most this long in all for Kafka: to confirm the "
-	 "last offset commit and to leave the group (a revoke's commit too); "
-	 "past it land goes on without, its checkpoint keeping the place"},
+	 "a stop waits at most this long in all for Kafka, once what it "
+	 "landed is durable: to confirm the last offset commit and to leave "
+	 "the group (a revoke's commit too); past it land goes on without, "
+	 "its checkpoint keeping the place"},
 	{"land", "static_membership", CFG_BOOL, F(land_static_membership), 0, 0,
 	 0, "true",
 	 "join with group.instance.id = [pipeline] instance, so a restart "

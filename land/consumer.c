@@ -62,8 +62,8 @@ void land_consumer_print_defaults(void)
 
 /* Whether @rk's assignor is cooperative. Read from its configuration, not
  * asked of librdkafka: the callback must ask librdkafka nothing that waits
- * for its group thread, because when rd_kafka_consumer_close() serves an
- * assignment that arrives during the close, such a call
+ * for its group thread, because when the close (land_consumer_close())
+ * serves an assignment that arrives during it, such a call
  * (rd_kafka_rebalance_protocol(), for one) waits for it forever (librdkafka
  * issue 4041). librdkafka refuses to mix cooperative and eager assignors. */
 static bool cooperative(rd_kafka_t *rk)

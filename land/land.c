@@ -887,16 +887,17 @@ int land_flush(struct land *l)
 	return l->fatal;
 }
 
-int land_stop(struct land *l, int64_t deadline_ms)
+int land_stop(struct land *l, int64_t *deadline_ms)
 {
 	size_t i;
 	int ret;
 
-	l->stopping = true;
-	l->stop_by = deadline_ms;
 	ret = land_flush(l);
 	if (ret < 0)
 		return ret;
+	l->stopping = true;
+	l->stop_by = clock_ms() + l->cfg->land_stop_timeout_ms;
+	*deadline_ms = l->stop_by;
 	/* Recommit what an asynchronous commit may not have delivered. */
 	for (i = 0; i < l->nparts; i++)
 		l->parts[i]->committed = -1;
@@ -1124,17 +1125,25 @@ int land_revoke(struct land *l, rd_kafka_topic_partition_list_t *parts,
 		if (list->cnt) {
 			err = commit_wait(l, list);
 			/* Their next owner starts from an older commit
-			 * and lands again what this instance landed. */
-			if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+			 * and lands again what this instance landed.
+			 * librdkafka holds the hand-over until a commit
+			 * still pending ends, so one not answered yet may
+			 * still arrive in time. */
+			if (err == RD_KAFKA_RESP_ERR__TIMED_OUT)
+				diag_warn("commit of %d revoked partitions "
+					  "not confirmed within [land] "
+					  "stop_timeout_ms = %lld; should it "
+					  "fail, their next owner lands again "
+					  "from the last commit that succeeded",
+					  list->cnt,
+					  (long long)
+						  l->cfg->land_stop_timeout_ms);
+			else if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
 				diag_err("commit of %d revoked partitions "
-					 "failed: %s%s; their next owner may "
-					 "land again from the last commit that "
+					 "failed: %s; their next owner lands "
+					 "again from the last commit that "
 					 "succeeded",
-					 list->cnt, rd_kafka_err2str(err),
-					 err == RD_KAFKA_RESP_ERR__TIMED_OUT
-						 ? " (no answer within [land] "
-						   "stop_timeout_ms)"
-						 : "");
+					 list->cnt, rd_kafka_err2str(err));
 		}
 		rd_kafka_topic_partition_list_destroy(list);
 	}

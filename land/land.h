@@ -83,10 +83,11 @@ int land_flush(struct land *l);
 
 /* land_stop - the caller stops: land_flush(), then commit every assigned
  * partition's durable offset and wait for the broker's answer until
- * @deadline_ms (clock_ms()), as revokes from now on do. Returns 0, 1 when
- * the broker did not answer in time (it is unreachable: the caller should
- * not wait for it again), or a fatal error. */
-int land_stop(struct land *l, int64_t deadline_ms);
+ * *@deadline_ms (clock_ms(): [land] stop_timeout_ms after the flush), as
+ * revokes from now on do. Returns 0, 1 when the broker did not answer in
+ * time (it is unreachable: the caller should not wait for it again), or a
+ * fatal error. */
+int land_stop(struct land *l, int64_t *deadline_ms);
 
 /* land_wait_fd - readable when I/O completions are waiting (for poll). */
 int land_wait_fd(const struct land *l);

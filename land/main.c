@@ -4,7 +4,8 @@
  * frames them, lets the land core close epochs as they fall due, and sleeps
  * in poll(2) on librdkafka's queue and io_uring's completions when there is
  * nothing to do. SIGTERM or SIGINT: stop fetching, land what is in flight,
- * fsync, checkpoint, commit, exit 0.
+ * fsync, checkpoint, commit, leave the group, exit 0 (Kafka is waited for
+ * [land] stop_timeout_ms at most).
  */
 #include "common/clock.h"
 #include "common/config.h"
@@ -57,7 +58,9 @@ static void usage(FILE *out)
 		"  -h, --help           this text\n"
 		"\n"
 		"Signals: SIGTERM or SIGINT land what is in flight, "
-		"checkpoint, commit, exit 0.\n"
+		"checkpoint, commit, exit 0;\n"
+		"Kafka is waited for [land] stop_timeout_ms at most "
+		"(10 s), then land exits 0 anyway.\n"
 		"Exit: 0 after a clean stop; 1 on a fatal error (named in "
 		"the message: an fsync\n"
 		"or write failure, a full disk, corruption in checkpointed "
@@ -225,10 +228,9 @@ int main(int argc, char **argv)
 	}
 
 	diag_info("stopping: landing what is in flight");
-	/* Kafka is waited for at most [land] stop_timeout_ms in all: the
-	 * landed records are durable and checkpointed either way. */
-	stop_by = clock_ms() + cfg->land_stop_timeout_ms;
-	ret = land_stop(l, stop_by);
+	/* Kafka is waited for at most [land] stop_timeout_ms in all, from
+	 * when what was landed is durable and checkpointed. */
+	ret = land_stop(l, &stop_by);
 	if (ret < 0)
 		goto out_fatal;
 	/* Closing revokes the assignment (the rebalance callback flushes
@@ -249,7 +251,13 @@ int main(int argc, char **argv)
 			  secs > 0 ? (double)st.bytes / secs / 1e6 : 0.0);
 	}
 	status = 0;
-	diag_info("stopped cleanly");
+	if (abandon)
+		diag_info("stopped: every record landed is durable and "
+			  "checkpointed, but Kafka did not answer in time "
+			  "(above); the next start resumes from land's "
+			  "checkpoint");
+	else
+		diag_info("stopped cleanly");
 	goto out;
 
 out_fatal:
@@ -260,6 +268,10 @@ out_fatal:
 	_exit(1);
 
 out:
+	/* librdkafka's threads outlive what follows when abandoning: no
+	 * more wake-ups into the pipe, whose descriptor closes. */
+	if (q && abandon)
+		rd_kafka_queue_io_event_enable(q, -1, NULL, 0);
 	if (q && !abandon)
 		rd_kafka_queue_destroy(q);
 	if (rk && !abandon)

@@ -59,6 +59,8 @@ stop_while_down() {
 		fail "$kind: the stop took $took s with the broker down ([land] stop_timeout_ms = 2000)"
 	tail -n +$((n0 + 1)) "$T/land.log" | grep -q "within \[land\] stop_timeout_ms" ||
 		fail "$kind: land's log does not say that Kafka did not answer in time"
+	tail -n +$((n0 + 1)) "$T/land.log" | grep -q "stopped: every record landed is durable" ||
+		fail "$kind: land's last line does not say the stop did without Kafka"
 	eval "$up"
 	note "$kind: broker up"
 	"$BIN/rawzone" produce -b "$BOOTSTRAP" --count 20000 --seed 4 >"$T/p4.log" 2>&1 ||
@@ -66,7 +68,11 @@ stop_while_down() {
 	start_stage land "$conf" "$@"
 	land=$STAGE_PID
 	wait_until 120 "$kind: land to resume after the stop" landed_at_least "$conf" 120000
+	n0=$(wc -l <"$T/land.log")
 	stop_stage "$land"
+	# With the broker up, the stop commits and leaves the group.
+	tail -n +$((n0 + 1)) "$T/land.log" | grep -q "stopped cleanly" ||
+		fail "$kind: with the broker up, land did not stop cleanly: $(tail -n 3 "$T/land.log")"
 	raw_equals_broker "$conf" || fail "$kind: a stop with the broker down lost or doubled records"
 }
 
