@@ -6,6 +6,7 @@
 #include "common/diag.h"
 #include "log/decoded.h"
 #include "log/layout.h"
+#include "transform/postgres.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -36,7 +37,11 @@ static int pg_open(const char *url, struct cli_db **out)
 
 	if (!db)
 		return -ENOMEM;
-	db->pg = PQconnectdb(url);
+	/* A server that accepts and never answers must not hold the
+	 * command: connect_timeout unless the URL sets one. */
+	db->pg = PQconnectdbParams(
+		(const char *const[]){"connect_timeout", "dbname", NULL},
+		(const char *const[]){XF_PG_CONNECT_TIMEOUT_S, url, NULL}, 1);
 	if (!db->pg || PQstatus(db->pg) != CONNECTION_OK) {
 		/* libpq's message names host and port, never a password */
 		diag_err("[transform] sink: cannot connect to PostgreSQL: %s",

@@ -103,6 +103,11 @@ static const struct cfg_key keys[] = {
 	 10000000, "50000", "records per database transaction at most"},
 	{"transform", "batch_latency_ms", CFG_INT, F(xf_batch_latency_ms), 0, 1,
 	 600000, "100", "a transaction commits at least this often"},
+	{"transform", "stop_timeout_ms", CFG_INT, F(xf_stop_timeout_ms), 0, 100,
+	 600000, "10000",
+	 "after a stop is asked, how long a database that does not answer "
+	 "may hold it; then the connection is cut, nothing of the "
+	 "transaction in flight is committed, and transform exits 1"},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -55,6 +55,7 @@ struct cfg {
 	char *xf_sink;
 	int64_t xf_batch_records;
 	int64_t xf_batch_latency_ms;
+	int64_t xf_stop_timeout_ms;
 	struct cfg_kv *xf_topics; /* topics.<topic> = <transform> */
 	size_t nxf_topics;
 };

@@ -307,6 +307,18 @@ static void maybe_drop(struct pg_db *db)
 	shutdown(PQsocket(db->conn), SHUT_RDWR);
 }
 
+/* Shutting the socket down wakes the thread blocked in libpq on it, and
+ * fails its call: the server sees the connection end and rolls back
+ * whatever it had not committed. */
+static void pg_interrupt(void *vdb)
+{
+	struct pg_db *db = vdb;
+	int fd = PQsocket(db->conn);
+
+	if (fd >= 0)
+		shutdown(fd, SHUT_RDWR);
+}
+
 static int pg_commit(void *vdb)
 {
 	struct pg_db *db = vdb;
@@ -768,12 +780,12 @@ static bool pg_col_null(void *vst, int col)
 			    .keyed = ""},                                      \
 		.open = open_, .close = pg_close, .exec = pg_exec,             \
 		.begin = pg_begin, .commit = pg_commit,                        \
-		.rollback = pg_rollback, .table_exists = pg_table_exists,      \
-		.prepare = pg_prepare, .finalize = pg_finalize,                \
-		.bind_int64 = pg_bind_int64, .bind_text = pg_bind_text,        \
-		.bind_null = pg_bind_null, .step = pg_step, .reset = pg_reset, \
-		.col_int64 = pg_col_int64, .col_text = pg_col_text,            \
-		.col_null = pg_col_null,                                       \
+		.rollback = pg_rollback, .interrupt = pg_interrupt,            \
+		.table_exists = pg_table_exists, .prepare = pg_prepare,        \
+		.finalize = pg_finalize, .bind_int64 = pg_bind_int64,          \
+		.bind_text = pg_bind_text, .bind_null = pg_bind_null,          \
+		.step = pg_step, .reset = pg_reset, .col_int64 = pg_col_int64, \
+		.col_text = pg_col_text, .col_null = pg_col_null,              \
 	}
 
 /* libpq reads both schemes itself. */

@@ -122,6 +122,11 @@ int xf_sink_rollback(struct xf_sink *s)
 	return s->ops->rollback(s->db);
 }
 
+void xf_sink_interrupt(struct xf_sink *s)
+{
+	s->ops->interrupt(s->db);
+}
+
 int xf_sink_table_exists(struct xf_sink *s, const char *table)
 {
 	return s->ops->table_exists(s->db, table);

@@ -25,7 +25,7 @@
  * transaction the caller rolls back (or exits: an open transaction is
  * rolled back by the database when the process dies).
  *
- * One connection, one thread.
+ * One connection, one thread (but xf_sink_interrupt()).
  */
 #ifndef RZ_TRANSFORM_SINK_H
 #define RZ_TRANSFORM_SINK_H
@@ -59,6 +59,9 @@ struct xf_sink_ops {
 	int (*begin)(void *db);
 	int (*commit)(void *db);
 	int (*rollback)(void *db);
+	/* From any thread: make the call in progress on @db, and those
+	 * after it, fail soon (the connection is of no more use). */
+	void (*interrupt)(void *db);
 	int (*table_exists)(void *db, const char *table);
 	int (*prepare)(void *db, const char *sql, void **stmt);
 	void (*finalize)(void *stmt);
@@ -100,6 +103,11 @@ int xf_sink_exec(struct xf_sink *s, const char *sql);
 int xf_sink_begin(struct xf_sink *s);
 int xf_sink_commit(struct xf_sink *s);
 int xf_sink_rollback(struct xf_sink *s);
+/* xf_sink_interrupt - from another thread than the one using @s: make the
+ * database call in progress fail soon, and every later one; the open
+ * transaction is not committed (unless COMMIT had already reached the
+ * database). For a stop that a database which does not answer holds. */
+void xf_sink_interrupt(struct xf_sink *s);
 
 /* xf_sink_table_exists - 1 if table @table exists, 0 if not, or an
  * error. */

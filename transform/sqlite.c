@@ -199,6 +199,11 @@ static int sq_rollback(void *db)
 	return sq_exec(db, "ROLLBACK");
 }
 
+static void sq_interrupt(void *db)
+{
+	sqlite3_interrupt(db);
+}
+
 static int sq_prepare(void *db, const char *sql, void **out)
 {
 	struct sq_stmt *s = calloc(1, sizeof(*s));
@@ -342,6 +347,7 @@ const struct xf_sink_ops xf_sqlite_ops = {
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
+	.interrupt = sq_interrupt,
 	.table_exists = sq_table_exists,
 	.prepare = sq_prepare,
 	.finalize = sq_finalize,

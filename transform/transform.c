@@ -138,7 +138,46 @@ struct xf {
 	bool done;	     /* no more batches: the writer ends when idle */
 	int werr;	     /* the writer's fatal error */
 	struct xf_stats st;  /* committed */
+	/* a stop asked (xf_run's flag), since when, and whether the
+	 * writer's connection has been cut for it (wait_writer) */
+	const volatile sig_atomic_t *stop;
+	int64_t stop_seen_ms;
+	bool cut;
 };
+
+/* Wait on cv for the writer (mu held), a tick at a time. Once a stop is
+ * asked, a writer still busy [transform] stop_timeout_ms later has its
+ * database connection cut: a database that does not answer (a server
+ * stopped, a network that drops everything) would otherwise hold the stop
+ * for good. The transaction in flight then fails; the checkpoint is in it,
+ * so the next start applies it again. */
+static void wait_writer(struct xf *xf)
+{
+	struct timespec ts;
+	int64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += 100 * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&xf->cv, &xf->mu, &ts);
+	if (!xf->stop || !*xf->stop || xf->cut || !xf->busy)
+		return;
+	now = clock_ms();
+	if (!xf->stop_seen_ms)
+		xf->stop_seen_ms = now;
+	if (now - xf->stop_seen_ms < xf->cfg->xf_stop_timeout_ms)
+		return;
+	diag_warn("%s has not answered for %lld ms since the stop "
+		  "([transform] stop_timeout_ms): cutting the connection; "
+		  "the transaction in flight is not committed, and the next "
+		  "start applies it again",
+		  xf_sink_name(xf->sink), (long long)(now - xf->stop_seen_ms));
+	xf->cut = true;
+	xf_sink_interrupt(xf->sink);
+}
 
 static void sleep_ms(int ms)
 {
@@ -163,7 +202,7 @@ static int quiesce(struct xf *xf)
 
 	pthread_mutex_lock(&xf->mu);
 	while ((xf->full || xf->busy) && !xf->werr)
-		pthread_cond_wait(&xf->cv, &xf->mu);
+		wait_writer(xf);
 	ret = xf->werr;
 	pthread_mutex_unlock(&xf->mu);
 	return ret;
@@ -729,13 +768,13 @@ static int hand_over(struct xf *xf)
 		return ret;
 	pthread_mutex_lock(&xf->mu);
 	while (xf->full && !xf->werr)
-		pthread_cond_wait(&xf->cv, &xf->mu);
+		wait_writer(xf);
 	if (!xf->werr) {
 		xf->full = xf->cur;
 		xf->cur = NULL;
 		pthread_cond_broadcast(&xf->cv);
 		while (!xf->spare && !xf->werr)
-			pthread_cond_wait(&xf->cv, &xf->mu);
+			wait_writer(xf);
 		if (xf->spare) {
 			xf->cur = xf->spare;
 			xf->spare = NULL;
@@ -897,6 +936,8 @@ static int writer_stop(struct xf *xf)
 	pthread_mutex_lock(&xf->mu);
 	xf->done = true;
 	pthread_cond_broadcast(&xf->cv);
+	while ((xf->full || xf->busy) && !xf->werr)
+		wait_writer(xf);
 	pthread_mutex_unlock(&xf->mu);
 	pthread_join(xf->writer, NULL);
 	xf->writer_up = false;
@@ -1069,6 +1110,9 @@ int xf_run(struct xf *xf, const volatile sig_atomic_t *stop, bool once)
 {
 	int ret, wret;
 
+	xf->stop = stop;
+	xf->stop_seen_ms = 0;
+	xf->cut = false;
 	ret = writer_start(xf);
 	if (ret < 0)
 		return ret;
@@ -1102,7 +1146,15 @@ int xf_new(const struct cfg *cfg, struct xf **out)
 	if (!xf)
 		return -ENOMEM;
 	pthread_mutex_init(&xf->mu, NULL);
-	pthread_cond_init(&xf->cv, NULL);
+	{
+		pthread_condattr_t ca;
+
+		/* wait_writer() ticks on the monotonic clock. */
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&xf->cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	xf->cfg = cfg;
 	xf->batch_max = (size_t)cfg->xf_batch_records;
 	xf->max_record = (uint32_t)cfg->max_record_bytes + LOG_DEC_SLACK;

@@ -72,8 +72,8 @@ static void bad_connect(void)
 		 -ERR_DB);
 	err = pt_capture_end();
 	CHECK(s == NULL);
-	CHECK(strstr(err, "postgresql://rawzone@127.0.0.1:1/x: cannot "
-			  "connect"));
+	CHECK(strstr(err, "postgresql://rawzone@127.0.0.1:1/x ([transform] "
+			  "sink): cannot connect"));
 	CHECK(!strstr(err, "hunter2"));
 	free(err);
 	printf("a failed connect names the URL without its password\n");

@@ -8,6 +8,10 @@
 #     nothing until another record came);
 #   - started while the server is down, transform exits 1 naming the sink
 #     and the key [transform] sink;
+#   - the server stops answering (its processes SIGSTOPped) while a batch
+#     is in transform's transaction, and transform is asked to stop: it
+#     cuts the connection after [transform] stop_timeout_ms (2 s here) and
+#     exits 1 (it used to wait as long as the server did);
 #   - once the server is back, a new transform applies everything, and
 #     PostgreSQL holds exactly the producer's manifest (through a rebuild
 #     into SQLite, as t_e2e_postgres checks it).
@@ -57,12 +61,41 @@ grep -q "\[transform\] sink.*cannot connect" "$T/transform-down.log" ||
 
 "$TOP/tests/pg/pg.sh" start "$PG_DIR" >/dev/null 2>&1 || fail "pg.sh start"
 note "PostgreSQL started again"
-start_stage transform "$T/rz.conf"
+start_stage transform "$T/rz.conf" -X transform.stop_timeout_ms=2000 \
+	-X transform.batch_latency_ms=5000
 pid[transform]=$STAGE_PID
 wait_until 120 "the new transform to apply 20100 records" outcomes_are "$T/rz.conf" 20100
+
+# pg_signal SIG: SIG to the server and every backend.
+pg_signal() {
+	local pm
+	pm=$(head -n 1 "$PG_DIR/data/postmaster.pid")
+	kill "-$1" "$pm" $(pgrep -P "$pm") 2>/dev/null
+}
+at_exit 'pg_signal CONT'
+# 100 more records make one batch, handed over 5 s after transform reads
+# the first; the server stops answering before then (rawzone status,
+# which reads the database, is not asked while it does not answer).
+produce 100 33
+wait_until 60 "decode to decode 20200 records" decoded_are "$T/rz.conf" 20200
+pg_signal STOP
+note "PostgreSQL stopped answering"
+sleep 6 # the batch is handed over: its BEGIN goes unanswered
+kill -TERM "${pid[transform]}"
+wait_until 15 "transform to exit after the stop" exited "${pid[transform]}"
+wait "${pid[transform]}"
+rc=$?
+[ $rc -eq 1 ] || fail "transform exited $rc after a stop the database held, not 1"
+grep -q "has not answered for .* since the stop" "$T/transform.log" ||
+	fail "transform's log does not say it cut the connection: $(tail -n 3 "$T/transform.log")"
+pg_signal CONT
+note "PostgreSQL answering again"
+start_stage transform "$T/rz.conf"
+pid[transform]=$STAGE_PID
+wait_until 120 "the new transform to apply 20200 records" outcomes_are "$T/rz.conf" 20200
 for s in land decode transform; do stop_stage "${pid[$s]}"; done
 
-cat "$T/manifest.31" "$T/manifest.32" >"$T/manifest.jsonl"
+cat "$T/manifest.31" "$T/manifest.32" "$T/manifest.33" >"$T/manifest.jsonl"
 "$BIN/rawzone" rebuild -c "$T/rz.conf" --sink "sqlite:$T/rebuilt.db" >"$T/rebuild.out" 2>&1 ||
 	fail "rebuild: $(tail -n 3 "$T/rebuild.out")"
 python3 "$TOP/tests/tools/check_db.py" "$T/rebuilt.db" "$T/manifest.jsonl" ||
