@@ -56,7 +56,8 @@
 #           CPU: it shares the machine's cores)
 #   threads  CPU of bare, frame and land split by thread: the consumer's
 #           own thread (the one that frames), librdkafka's threads, and
-#           io_uring's workers (land's writes and fdatasyncs); cores busy
+#           the rest: io_uring's workers (land's writes and fdatasyncs),
+#           which may have exited when the threads are read; cores busy
 #           is (CPU + broker CPU) / wall. Where that nears the machine's
 #           cores, records/s follow CPU per record, and the table gives
 #           the bound on land/bare that framing and writing alone set:
@@ -280,13 +281,14 @@ sample_end() { # at the run's end point
 	e_broker=$(proc_ticks "$(broker_pid)")
 }
 
-# "name/cpu,name/cpu,..." (bench_threads) -> "own librdkafka io_uring":
-# CPU s of the thread named $2, of librdkafka's threads, of io_uring's
-# workers
-split_threads() { # $1 = threads, $2 = the consumer thread's name
-	tr ',' '\n' <<<"$1" | awk -F/ -v own="$2" '
-		$1 == own { o += $2 } $1 ~ /^rdk:/ { r += $2 } $1 == "iou-wrk" { u += $2 }
-		END { printf "%.2f %.2f %.2f", o, r, u }'
+# "name/cpu,name/cpu,..." (bench_threads) -> "own librdkafka rest": CPU
+# s of the thread named $2, of librdkafka's threads, and the rest of the
+# process's $3 CPU s: io_uring's workers, counted whether or not they are
+# still alive (bench_threads lists only live threads)
+split_threads() { # $1 = threads, $2 = the consumer thread's name, $3 = CPU s
+	tr ',' '\n' <<<"$1" | awk -F/ -v own="$2" -v all="$3" '
+		$1 == own { o += $2 } $1 ~ /^rdk:/ { r += $2 }
+		END { u = all - o - r; printf "%.2f %.2f %.2f", o, r, u < 0 ? 0 : u }'
 }
 
 note() { # kind who wall cpu rss_kib first [threads name]; uses the samples
@@ -316,7 +318,7 @@ note() { # kind who wall cpu rss_kib first [threads name]; uses the samples
 	R[$key.rss]+="$5 "
 	R[$key.bcpu]+="$bcpu "
 	if (($# > 6)); then
-		read -r -a split <<<"$(split_threads "$7" "$8")"
+		read -r -a split <<<"$(split_threads "$7" "$8" "$4")"
 		R[$key.town]+="${split[0]} "
 		R[$key.trdk]+="${split[1]} "
 		R[$key.tiou]+="${split[2]} "
@@ -590,7 +592,7 @@ done
 echo
 echo "Where the CPU went (CPU s, medians; cores busy = (CPU + broker CPU) / wall, of $(nproc)):"
 echo
-echo "| broker | consumer | own thread | librdkafka threads | io_uring workers | all threads | broker | cores busy |"
+echo "| broker | consumer | own thread | librdkafka threads | the rest (io_uring workers) | all threads | broker | cores busy |"
 echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 for kind in "${kinds[@]}"; do
 	for who in bare frame land; do

@@ -139,8 +139,8 @@ struct land {
 	bool settle;	   /* caught up: close the open epoch now */
 	int64_t commit_ms; /* the last asynchronous commit */
 	bool commit_due;   /* durable offsets not committed since */
-	bool stopping;	   /* land_stop(): Kafka is waited for until stop_by */
-	int64_t stop_by;
+	int64_t stop_by;   /* 0, or since land_stop(): the end of every wait
+			      for Kafka */
 };
 
 static int set_fatal(struct land *l, int err)
@@ -395,8 +395,8 @@ static void start_sync(struct land *l, struct epoch *ep)
 static rd_kafka_resp_err_t commit_wait(struct land *l,
 				       rd_kafka_topic_partition_list_t *list)
 {
-	int64_t by = l->stopping ? l->stop_by
-				 : clock_ms() + l->cfg->land_stop_timeout_ms;
+	int64_t by = l->stop_by ? l->stop_by
+				: clock_ms() + l->cfg->land_stop_timeout_ms;
 	rd_kafka_queue_t *q = rd_kafka_queue_new(l->rk);
 	rd_kafka_resp_err_t err;
 	bool answered = false;
@@ -895,7 +895,6 @@ int land_stop(struct land *l, int64_t *deadline_ms)
 	ret = land_flush(l);
 	if (ret < 0)
 		return ret;
-	l->stopping = true;
 	l->stop_by = clock_ms() + l->cfg->land_stop_timeout_ms;
 	*deadline_ms = l->stop_by;
 	/* Recommit what an asynchronous commit may not have delivered. */

@@ -272,7 +272,7 @@ out:
 	 * more wake-ups into the pipe, whose descriptor closes. */
 	if (q && abandon)
 		rd_kafka_queue_io_event_enable(q, -1, NULL, 0);
-	if (q && !abandon)
+	else if (q)
 		rd_kafka_queue_destroy(q);
 	if (rk && !abandon)
 		rd_kafka_destroy(rk);

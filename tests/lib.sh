@@ -146,11 +146,15 @@ write_conf() {
 	done
 }
 
-# landed_total CONF: the sum over partitions of the next offset to land.
-landed_total() {
+# status_total CONF KEY: the sum over partitions of KEY (a count) in
+# rawzone status --offline --json.
+status_total() {
 	"$BIN/rawzone" status -c "$1" --offline --json 2>/dev/null |
-		grep -o '"landed":[0-9-]*' | awk -F: '$2 > 0 {s += $2} END {print s + 0}'
+		grep -o "\"$2\":[0-9-]*" | awk -F: '$2 > 0 {s += $2} END {print s + 0}'
 }
+
+# landed_total CONF: the sum over partitions of the next offset to land.
+landed_total() { status_total "$1" landed; }
 
 # high_total CONF: the sum of the broker's high watermarks.
 high_total() {
@@ -244,4 +248,24 @@ raw_equals_broker() {
 		return 1
 	fi
 	note "raw zone = broker: $(wc -l <"$T/raw.jsonl") records, byte for byte"
+}
+
+# pg_equals_manifest CONF MANIFEST: PostgreSQL ([transform] sink = PG_URL)
+# holds exactly what the producer's MANIFEST says: a `rawzone rebuild` of
+# the raw zone into SQLite matches MANIFEST (tests/tools/check_db.py), and
+# PostgreSQL's tables equal the rebuild's row for row. Leaves each table's
+# sorted rows in $T/pg.TABLE.
+pg_equals_manifest() {
+	local conf=$1 manifest=$2 t
+	"$BIN/rawzone" rebuild -c "$conf" --sink "sqlite:$T/rebuilt.db" >"$T/rebuild.out" 2>&1 ||
+		fail "rebuild: $(tail -n 3 "$T/rebuild.out")"
+	python3 "$TOP/tests/tools/check_db.py" "$T/rebuilt.db" "$manifest" ||
+		fail "the rebuilt database does not match the manifest"
+	for t in order_events orders rawzone_quarantine; do
+		psql "$PG_URL" -AtF'|' -c "SELECT * FROM $t" | LC_ALL=C sort >"$T/pg.$t"
+		sqlite3 -separator '|' "$T/rebuilt.db" "SELECT * FROM $t" | LC_ALL=C sort >"$T/sq.$t"
+		[ -s "$T/pg.$t" ] || fail "PostgreSQL table $t is empty"
+		cmp -s "$T/pg.$t" "$T/sq.$t" ||
+			fail "table $t differs between PostgreSQL and the rebuild: $(diff "$T/pg.$t" "$T/sq.$t" | head -n 5)"
+	done
 }

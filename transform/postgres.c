@@ -296,17 +296,6 @@ static int pg_begin(void *vdb)
 	return ret;
 }
 
-/* Cut the connection after COMMIT was sent (the test hook). */
-static void maybe_drop(struct pg_db *db)
-{
-	if (db->drop_at_commit <= 0 || db->commits != db->drop_at_commit)
-		return;
-	diag_warn("%s: RAWZONE_PG_DROP_AT_COMMIT=%ld: shutting the "
-		  "connection down after sending COMMIT",
-		  db->name, db->drop_at_commit);
-	shutdown(PQsocket(db->conn), SHUT_RDWR);
-}
-
 /* Shutting the socket down wakes the thread blocked in libpq on it, and
  * fails its call: the server sees the connection end and rolls back
  * whatever it had not committed. */
@@ -317,6 +306,17 @@ static void pg_interrupt(void *vdb)
 
 	if (fd >= 0)
 		shutdown(fd, SHUT_RDWR);
+}
+
+/* Cut the connection after COMMIT was sent (the test hook). */
+static void maybe_drop(struct pg_db *db)
+{
+	if (db->drop_at_commit <= 0 || db->commits != db->drop_at_commit)
+		return;
+	diag_warn("%s: RAWZONE_PG_DROP_AT_COMMIT=%ld: shutting the "
+		  "connection down after sending COMMIT",
+		  db->name, db->drop_at_commit);
+	pg_interrupt(db);
 }
 
 static int pg_commit(void *vdb)

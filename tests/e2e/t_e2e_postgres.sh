@@ -35,17 +35,5 @@ bad=$(psql "$PG_URL" -Atc "SELECT count(*) FROM rawzone_quarantine")
 "$BIN/rawzone" replay -c "$T/rz.conf" --from-beginning --quarantined-only --no-wait \
 	>"$T/replay.out" 2>&1 || fail "replay: $(tail -n 3 "$T/replay.out")"
 
-"$BIN/rawzone" rebuild -c "$T/rz.conf" --sink "sqlite:$T/rebuilt.db" >"$T/rebuild.out" 2>&1 ||
-	fail "rebuild: $(tail -n 3 "$T/rebuild.out")"
-python3 "$TOP/tests/tools/check_db.py" "$T/rebuilt.db" "$T/manifest.jsonl" ||
-	fail "the rebuilt database does not match the manifest"
-
-# dump TABLE: the rows of TABLE in both databases, '|'-separated, sorted.
-for t in order_events orders rawzone_quarantine; do
-	psql "$PG_URL" -AtF'|' -c "SELECT * FROM $t" | LC_ALL=C sort >"$T/pg.$t"
-	sqlite3 -separator '|' "$T/rebuilt.db" "SELECT * FROM $t" | LC_ALL=C sort >"$T/sq.$t"
-	[ -s "$T/pg.$t" ] || fail "PostgreSQL table $t is empty"
-	cmp -s "$T/pg.$t" "$T/sq.$t" ||
-		fail "table $t differs between PostgreSQL and the rebuild: $(diff "$T/pg.$t" "$T/sq.$t" | head -n 5)"
-done
+pg_equals_manifest "$T/rz.conf" "$T/manifest.jsonl"
 note "PostgreSQL: $(wc -l <"$T/pg.order_events") events, $(wc -l <"$T/pg.orders") orders, $bad quarantined; equal to the rebuild"
